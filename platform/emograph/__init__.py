@@ -1,0 +1,1 @@
+"""EmoGraph's Django apps. One umbrella package so app names never collide with libraries."""

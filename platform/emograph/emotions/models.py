@@ -1,0 +1,72 @@
+"""Emotion predictions: a full probability vector per post, with where it came from."""
+
+from django.conf import settings
+from django.db import models
+
+from .taxonomy import EMOTIONS
+
+
+class Stage(models.TextChoices):
+    CONTENT = "content", "Content (text + image)"
+    GRAPH = "graph", "Graph (after propagation)"
+    HUMAN = "human", "Human annotation"
+
+
+Emotion = models.TextChoices("Emotion", [(name, name.capitalize()) for name in EMOTIONS])
+
+
+class EmotionPrediction(models.Model):
+    """One model version's (or one annotator's) emotion for one post at one stage.
+
+    Probabilities are one column per class rather than a JSON blob so trend aggregates are
+    plain SQL AVG/SUM. A new model version writes a new row; rows are never overwritten by a
+    different model (unique on post, stage, model name, model version).
+    """
+
+    post = models.ForeignKey(
+        "social.Post", on_delete=models.CASCADE, related_name="emotion_predictions"
+    )
+    stage = models.CharField(max_length=8, choices=Stage.choices)
+    model_name = models.CharField(max_length=100, help_text="Model, or 'annotator' for humans.")
+    model_version = models.CharField(max_length=64, help_text="Version tag or weights hash.")
+    p_anger = models.FloatField()
+    p_disgust = models.FloatField()
+    p_fear = models.FloatField()
+    p_joy = models.FloatField()
+    p_sadness = models.FloatField()
+    p_surprise = models.FloatField()
+    p_neutral = models.FloatField()
+    label = models.CharField(max_length=8, choices=Emotion.choices, help_text="Most likely class.")
+    confidence = models.FloatField(help_text="Probability of the label.")
+    details = models.JSONField(
+        default=dict, blank=True, help_text="Per-modality contributions and other explanations."
+    )
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "stage", "model_name", "model_version"],
+                name="prediction_unique_per_model_version",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    *(models.Q(**{f"p_{e}__gte": 0.0, f"p_{e}__lte": 1.0}) for e in EMOTIONS)
+                ),
+                name="prediction_probabilities_in_unit_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["post", "stage", "-created_at"], name="prediction_post_latest"),
+            models.Index(fields=["stage", "model_name", "model_version"], name="prediction_model"),
+        ]
+
+    def __str__(self):
+        return f"{self.post_id} {self.stage} {self.label} ({self.confidence:.2f})"
+
+    @property
+    def probabilities(self):
+        return [getattr(self, f"p_{e}") for e in EMOTIONS]

@@ -1,0 +1,43 @@
+"""Writes of emotion predictions."""
+
+import math
+
+from .models import EmotionPrediction
+from .taxonomy import EMOTIONS
+
+# Stored probabilities must sum to 1 within this tolerance (float16 round trips lose ~1e-3).
+SUM_TOLERANCE = 1e-2
+
+
+def prediction_fields(*, probabilities):
+    """Validate a 7-vector in taxonomy order and return the model fields for it."""
+    values = [float(p) for p in probabilities]
+    if len(values) != len(EMOTIONS):
+        raise ValueError(f"expected {len(EMOTIONS)} probabilities {EMOTIONS}, got {len(values)}")
+    if any(not math.isfinite(p) or p < 0.0 or p > 1.0 for p in values):
+        raise ValueError(f"probabilities must be finite and within [0, 1], got {values}")
+    total = sum(values)
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise ValueError(f"probabilities must sum to 1, got {total:.4f}")
+    best = max(range(len(values)), key=values.__getitem__)
+    fields = {f"p_{e}": p for e, p in zip(EMOTIONS, values, strict=True)}
+    return {**fields, "label": EMOTIONS[best], "confidence": values[best]}
+
+
+def prediction_record(
+    *, post, stage, model_name, model_version, probabilities, details=None, annotator=None
+):
+    """Store one prediction; the same post, stage and model version updates in place
+    (a rerun of the same model is idempotent), a new version gets a new row."""
+    prediction, _ = EmotionPrediction.objects.update_or_create(
+        post=post,
+        stage=stage,
+        model_name=model_name,
+        model_version=model_version,
+        defaults={
+            **prediction_fields(probabilities=probabilities),
+            "details": details or {},
+            "annotator": annotator,
+        },
+    )
+    return prediction
