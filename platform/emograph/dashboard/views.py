@@ -1,0 +1,13 @@
+from django.shortcuts import render
+
+from emograph.ops.selectors import worker_list
+
+from .selectors import overview_counts, recent_import_jobs
+
+
+def home(request):
+    return render(
+        request,
+        "dashboard/home.html",
+        {"counts": overview_counts(), "jobs": recent_import_jobs(), "workers": worker_list()},
+    )
