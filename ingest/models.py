@@ -24,6 +24,14 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    source = models.CharField(
+        max_length=64, blank=True, help_text="Source slug for formats whose rows don't name one."
+    )
+    bytes_total = models.PositiveBigIntegerField(default=0)
+    bytes_done = models.PositiveBigIntegerField(default=0)
+    resume_after_line = models.PositiveIntegerField(
+        default=0, help_text="Rows up to this line are committed; a rerun continues after it."
+    )
     rows_total = models.PositiveIntegerField(default=0)
     rows_created = models.PositiveIntegerField(default=0)
     rows_updated = models.PositiveIntegerField(default=0)
@@ -40,3 +48,32 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.format} {self.original_name} ({self.status})"
+
+    @property
+    def progress_percent(self):
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.bytes_total:
+            return 0
+        return min(99, int(100 * self.bytes_done / self.bytes_total))
+
+    @property
+    def is_finished(self):
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class ImportRowError(models.Model):
+    """A rejected row: where it was and why. Good rows of the same file still land."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    file = models.CharField(max_length=255)
+    line = models.PositiveIntegerField()
+    field = models.CharField(max_length=64, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["job", "line", "id"]
+        indexes = [models.Index(fields=["job", "line"], name="importrowerror_job_line")]
+
+    def __str__(self):
+        return f"{self.file}:{self.line} {self.field} {self.message}"

@@ -3,6 +3,8 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -62,8 +64,20 @@ def worker_database_url():
     return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_worker(transactional_db, tmp_path):
+@dataclass
+class WorkerProcess:
+    name: str
+    process: subprocess.Popen
+    log: Path
+
+    def pool_children(self):
+        """Pids of the prefork pool's child processes (the ones that run tasks)."""
+        return [int(pid) for pid in Path(f"/proc/{self.process.pid}/task").glob("*/children")
+                for pid in pid.read_text().split()]  # fmt: skip
+
+
+@contextmanager
+def running_worker(tmp_path, *, pool="solo", env=None):
     """A real `celery worker` process on the configured broker, consuming `default` and `gpu`,
     writing to the test database. Fails (never skips) when the broker is not there."""
     broker = settings.CELERY_BROKER_URL
@@ -73,28 +87,18 @@ def celery_worker(transactional_db, tmp_path):
     log = tmp_path / "worker.log"
     celery_app.conf.task_always_eager = False
     celery_app.control.purge()  # leftovers of an earlier, interrupted run
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,gpu",
+        "--pool", pool, "--concurrency", "1", "-n", name, "--without-gossip", "--without-mingle",
+        "-l", "info",
+    ]  # fmt: skip
     with log.open("w") as log_file:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                "default,gpu",
-                "--pool",
-                "solo",
-                "-n",
-                name,
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "info",
-            ],
+            command,
             cwd=REPO_DIR,
-            env=subprocess_env(DATABASE_URL=worker_database_url(), DB_CONN_MAX_AGE="0"),
+            env=subprocess_env(
+                DATABASE_URL=worker_database_url(), DB_CONN_MAX_AGE="0", **(env or {})
+            ),
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
@@ -103,10 +107,16 @@ def celery_worker(transactional_db, tmp_path):
         while not celery_app.control.ping(destination=[name], timeout=1.0):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"Celery worker did not start:\n{log.read_text()[-3000:]}")
-        yield name
+        yield WorkerProcess(name, process, log)
     finally:
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    with running_worker(tmp_path) as worker:
+        yield worker.name

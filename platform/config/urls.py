@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("emograph.ops.urls")),
+    path("", include("ingest.urls")),
 ]
 
 if settings.DEBUG:

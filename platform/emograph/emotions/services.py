@@ -41,3 +41,13 @@ def prediction_record(
         },
     )
     return prediction
+
+
+def posts_queue_for_scoring(*, post_ids):
+    """Every new or changed post passes through here after its import commits.
+
+    The hook between ingest and scoring: content-emotion scoring (embeddings + fused heads,
+    on the `gpu` queue) plugs in here. Until it exists, posts wait unscored; the dashboard's
+    prediction counts show it. Returns how many posts were handed over.
+    """
+    return len(post_ids)

@@ -88,6 +88,9 @@ class Post(models.Model):
     created_at = models.DateTimeField(help_text="When the post was published (UTC).")
     ingested_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    content_hash = models.CharField(
+        max_length=32, blank=True, help_text="Hash of the imported fields: unchanged rows skip."
+    )
     import_job = models.ForeignKey(
         "ingest.ImportJob",
         on_delete=models.SET_NULL,
