@@ -21,10 +21,12 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 setup: $(BIN)/.installed
 
-## Command one: set up and run the main job on the embedded default (SQLite, eager Celery).
+## Command one: set up and run the main job on the embedded default (SQLite, eager Celery):
+## migrate, create the demo login, import the bundled sample (a rerun changes nothing), serve.
 demo: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_admin --username demo --password demo
+	$(BIN)/python manage.py import_posts ingest/sample/emograph-sample.zip
 	@echo "EmoGraph is up on http://$(HOST):$(PORT)/  (login: demo / demo)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
