@@ -9,6 +9,8 @@ idempotent anyway, so even a full rerun ends in the same state).
 import hashlib
 import io
 import itertools
+import queue
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,22 +158,14 @@ def folder_image_loader(folder):
 
 
 def rows_import(job, data, *, progress=None, results=None):
-    """The batch loop. `results`, when given (API), collects line -> (status, message)."""
-    seen = set()  # 8-byte hashes of (source, id): duplicate ids within one file
+    """The batch loop. `results`, when given (API), collects line -> (status, message).
+
+    Reading and validating the next batch (pure Python, no database) runs in a thread while
+    this one waits for PostgreSQL to write the current batch: on two cores that overlap is
+    most of the import's speed."""
     gold_model = f"gold:{job.format}"
-    resume_after = job.resume_after_line
-    for batch in batched(data.rows, BATCH_SIZE):
-        records, errors = [], []
-        for item in batch:
-            outcome = item if isinstance(item, RowError) else check_row(item, data, seen)
-            if isinstance(outcome, RowError):
-                errors.append(outcome)
-            elif outcome.line > resume_after:
-                records.append(outcome)
-        last_line = max(item.line for item in batch)
-        errors = [e for e in errors if e.line > resume_after]
-        if last_line <= resume_after:
-            continue  # committed by an earlier run of this job
+    batches = checked_batches(data, resume_after=job.resume_after_line)
+    for records, errors, last_line, bytes_read in read_ahead(batches):
         images = {}
         for record in [r for r in records if r.images]:
             stored = images_store(record, data)
@@ -180,12 +174,72 @@ def rows_import(job, data, *, progress=None, results=None):
                 records.remove(record)
             else:
                 images[record.line] = stored
-        outcome = batch_commit(job, records, errors, images, gold_model, last_line, data)
+        outcome = batch_commit(
+            job, records, errors, images, gold_model, last_line, bytes_read, data
+        )
         if results is not None:
             batch_results(results, records, errors, outcome)
         if progress:
             job.refresh_from_db()
             progress(job)
+
+
+def checked_batches(data, *, resume_after):
+    """(records, errors, last line, bytes read) per batch of the input, validated and with
+    in-file duplicate ids rejected; batches an earlier run committed are skipped."""
+    seen = set()  # 8-byte hashes of (source, id): duplicate ids within one file
+    for batch in batched(data.rows, BATCH_SIZE):
+        records, errors = [], []
+        for item in batch:
+            outcome = item if isinstance(item, RowError) else check_row(item, data, seen)
+            if isinstance(outcome, RowError):
+                if outcome.line > resume_after:
+                    errors.append(outcome)
+            elif outcome.line > resume_after:
+                records.append(outcome)
+        last_line = max(item.line for item in batch)
+        if last_line > resume_after:
+            yield records, errors, last_line, data.counter.count
+
+
+def read_ahead(iterable, depth=2):
+    """Iterate `iterable` in a background thread, up to `depth` items ahead. Exceptions raised
+    there (a file rejected half-way) are re-raised here, in order."""
+    items = queue.Queue(maxsize=depth)
+    done, stop = object(), threading.Event()
+
+    def hand_over(entry):
+        while not stop.is_set():  # the consumer may have given up: don't block forever
+            try:
+                items.put(entry, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in iterable:
+                if not hand_over((item, None)):
+                    return
+        except BaseException as error:  # noqa: BLE001 - handed over to the consumer
+            hand_over((None, error))
+        else:
+            hand_over((done, None))
+
+    thread = threading.Thread(target=produce, name="import-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = items.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def batched(iterable, size):
@@ -212,7 +266,7 @@ def check_row(raw, data, seen):
     return record
 
 
-def batch_commit(job, records, errors, images, gold_model, last_line, data):
+def batch_commit(job, records, errors, images, gold_model, last_line, bytes_read, data):
     """Write one batch atomically; a row that closes a parent cycle is rejected and the batch
     retried without it (cycles are rare, so is the retry)."""
     while True:
@@ -238,7 +292,7 @@ def batch_commit(job, records, errors, images, gold_model, last_line, data):
                     rows_unchanged=F("rows_unchanged") + outcome.unchanged,
                     rows_rejected=F("rows_rejected") + len(errors),
                     resume_after_line=last_line,
-                    bytes_done=data.counter.count,
+                    bytes_done=bytes_read,
                 )
                 written = outcome.created + outcome.updated
                 transaction.on_commit(lambda ids=written: posts_queue_for_scoring(post_ids=ids))

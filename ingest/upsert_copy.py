@@ -93,8 +93,8 @@ RETURNING line, post_id, inserted
 LINK_WAITING = """
 UPDATE social_post c SET parent_id = w.post_id
 FROM ingest_written w JOIN ingest_post_stage s USING (line)
-WHERE w.inserted AND c.parent_id IS NULL AND c.parent_external_id = s.external_id
-  AND c.source_id = s.source_id
+WHERE w.inserted AND c.parent_id IS NULL AND c.parent_external_id <> ''
+  AND c.parent_external_id = s.external_id AND c.source_id = s.source_id
 RETURNING c.id
 """
 TOPICS = """
@@ -135,9 +135,13 @@ def batch_write_copy(records, *, job_id, source_ids, gold_model):
             copy.set_types(STAGE_TYPES)
             for record in records:
                 copy.write_row(stage_row(record, source_ids))
-        # Fresh statistics make the planner look rows up by index instead of scanning all of
-        # social_post (which grows with every batch); JIT compiling costs more than it saves here.
-        cursor.execute("ANALYZE ingest_post_stage; SET LOCAL jit = off")
+        # Every statement below starts from the small staging table and must look rows up by
+        # index. During a bulk load social_post's statistics lag far behind its size, and the
+        # planner then prefers scanning all of it for every batch: the import slows as the
+        # table grows. These settings last for this batch's transaction only.
+        cursor.execute(
+            "ANALYZE ingest_post_stage; SET LOCAL jit = off; SET LOCAL enable_seqscan = off"
+        )
         cursor.execute(AUTHORS)
         cursor.execute(RESOLVE_IDS)
         cursor.execute(INSERT_NEW, {"job": job_id})
