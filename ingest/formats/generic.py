@@ -31,19 +31,11 @@ def read_csv(stream, *, file_name, source=""):
     except csv.Error as error:
         raise FileRejected(f"{file_name}, line 1: the header is not valid CSV ({error})") from None
     columns = _check_header(header, file_name)
-    start = reader.line_num + 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield RowError(file_name, start, "", f"malformed CSV ({error}); check the quoting")
-            start = reader.line_num + 1
+    for record in csv_records(reader, file_name=file_name, first_line=reader.line_num + 1):
+        if isinstance(record, RowError):
+            yield record
             continue
-        line, start = start, reader.line_num + 1
-        if not any(cell.strip() for cell in cells):
-            continue
+        line, cells = record
         if len(cells) != len(columns):
             message = f"{len(cells)} cells but the header has {len(columns)} columns"
             yield RowError(file_name, line, "", message)
@@ -54,6 +46,28 @@ def read_csv(stream, *, file_name, source=""):
             yield RowError(file_name, line, bad, "is not valid UTF-8 text")
             continue
         yield RawRow(line, _with_source(fields, source))
+
+
+def csv_records(reader, *, file_name, first_line):
+    """(line, cells) of every non-blank record of a csv.reader, the line being where the record
+    starts (a quoted cell may span lines), or a RowError for a malformed record, after which
+    reading goes on. Text that cannot be decoded rejects the file."""
+    start = first_line
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield RowError(file_name, start, "", f"malformed CSV ({error}); check the quoting")
+            start = reader.line_num + 1
+            continue
+        except UnicodeDecodeError as error:
+            message = f"{file_name}: not UTF-8 text after line {reader.line_num} ({error})"
+            raise FileRejected(message) from None
+        line, start = start, reader.line_num + 1
+        if any(cell.strip() for cell in cells):
+            yield line, cells
 
 
 def _check_header(header, file_name):

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from emograph.emotions.taxonomy import EMOTIONS
+from ingest.formats.generic import csv_records
 from ingest.records import FileRejected, RawRow, RowError
 
 Rows = Iterator[RawRow | RowError]
@@ -453,7 +454,7 @@ def _goemotions_rows(file, names, source):
     with file.open(encoding="utf-8", newline="") as handle:
         # QUOTE_NONE: comments contain quotes that are text, not CSV quoting.
         reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        for record in _csv_records(reader, file, first_line=1):
+        for record in csv_records(reader, file_name=file.name, first_line=1):
             if isinstance(record, RowError):
                 yield record
                 continue
@@ -463,28 +464,6 @@ def _goemotions_rows(file, names, source):
                 yield RowError(file.name, line, "", message)
                 continue
             yield _comment(line, cells, names, source, file.name)
-
-
-def _csv_records(reader, file, *, first_line):
-    """(line, cells) of every non-blank record, the line being where the record starts, or a
-    RowError for a malformed one. Text that is not UTF-8 rejects the file: these data sets are
-    UTF-8, so that means a wrong or damaged file."""
-    start = first_line
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield RowError(file.name, start, "", f"malformed CSV ({error})")
-            start = reader.line_num + 1
-            continue
-        except UnicodeDecodeError as error:
-            message = f"{file}: not UTF-8 text after line {reader.line_num} ({error})"
-            raise FileRejected(message) from None
-        line, start = start, reader.line_num + 1
-        if any(cell.strip() for cell in cells):
-            yield line, cells
 
 
 def _comment(line, cells, names, source, file_name):
@@ -566,7 +545,7 @@ def _meld_rows(file, split, source):
     with file.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
-        for record in _csv_records(reader, file, first_line=reader.line_num + 1):
+        for record in csv_records(reader, file_name=file.name, first_line=reader.line_num + 1):
             if isinstance(record, RowError):
                 yield record
                 continue
