@@ -8,6 +8,8 @@ from emograph.social.models import Author, Post, PostTopic
 from emograph.social.services import pseudonymise
 from ingest import services, upsert_copy, upsert_orm
 from ingest.models import ImportJob
+from ingest.records import RawRow, validate_row
+from ingest.upsert import record_hash
 
 from .helpers import cli_import, csv_text, errors_of, ids, jsonl_text, snapshot, write
 
@@ -252,3 +254,15 @@ def test_killed_import_resumes_to_the_same_end_state(tmp_path, monkeypatch, upse
     assert (clean.rows_created, clean.rows_rejected) == (10, 1)
     assert snapshot() == resumed
     assert services.import_job_run(job_id=job.pk, path=path).rows_created == 10  # finished: no-op
+
+
+def test_content_hash_is_keyed_so_it_cannot_confirm_a_guessed_handle(settings):
+    record = validate_row(
+        RawRow(2, {"id": "1", "source": "weibo", "created_at": T, "text": "hi", "author": "u1",
+                   "author_name": "alice"}),
+        file_name="f",
+    )  # fmt: skip
+    settings.EMOGRAPH_PSEUDONYM_KEY = "key-one"
+    first = record_hash(record)
+    settings.EMOGRAPH_PSEUDONYM_KEY = "key-two"
+    assert record_hash(record) != first
