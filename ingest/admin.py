@@ -84,11 +84,8 @@ class ImportJobAdmin(admin.ModelAdmin):
         )
 
     def has_change_permission(self, request, obj=None):
-        return (
-            False
-            if obj is not None and not obj.is_finished
-            else super().has_change_permission(request, obj)
-        )
+        # A job is a record of what happened: uploaded once, then only watched.
+        return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         if not change:

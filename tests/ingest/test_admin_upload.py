@@ -103,3 +103,12 @@ def test_viewer_cannot_upload(client, user):
     client.force_login(user)
     assert client.get(reverse("admin:ingest_importjob_add")).status_code == 403
     assert client.get(reverse("admin:ingest_importjob_changelist")).status_code == 200
+
+
+def test_a_job_page_is_read_only(client, admin_user, django_capture_on_commit_callbacks):
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, "posts.csv", csv_text([["1", "weibo", T, "good", "", "", "", ""]]))
+    page = client.get(reverse("admin:ingest_importjob_change", args=[ImportJob.objects.get().pk]))
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
