@@ -131,7 +131,8 @@ def images_attach(records, post_ids, images):
 
 # Posts that reach themselves walking up their parents. Only a post with both a parent and a
 # child can be on a cycle, which keeps the walk off the many leaf replies. The depth cap bounds
-# it; real reply chains are far shorter.
+# it; real reply chains are far shorter. A root's NULL parent ends its walk by itself: a filter
+# on p.parent_id there would let the planner fetch every reply in the table for each batch.
 CYCLE_MEMBERS = """
 WITH RECURSIVE up(start_id, node_id, depth) AS (
     SELECT c.id, c.parent_id, 1 FROM social_post c
@@ -140,7 +141,7 @@ WITH RECURSIVE up(start_id, node_id, depth) AS (
     UNION ALL
     SELECT up.start_id, p.parent_id, up.depth + 1
     FROM up JOIN social_post AS p ON p.id = up.node_id
-    WHERE up.node_id <> up.start_id AND p.parent_id IS NOT NULL AND up.depth < 1000
+    WHERE up.node_id <> up.start_id AND up.depth < 1000
 )
 SELECT DISTINCT start_id FROM up WHERE node_id = start_id
 """

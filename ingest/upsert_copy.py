@@ -32,6 +32,13 @@ STAGE_TYPES = [
     "int4", "int8", "text", "text", "text", "bool", "text", "text", "text", "timestamptz", "text",
     "text[]", "text[]", "text",
 ]  # fmt: skip
+BATCH_PLANNER_SETTINGS = """
+ANALYZE ingest_post_stage;
+SET LOCAL jit = off;
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_hashjoin = off;
+SET LOCAL enable_mergejoin = off;
+"""
 COPY = """COPY ingest_post_stage (line, source_id, external_id, author_external_id,
     author_handle, author_pseudonymised, parent_external_id, text, language, created_at,
     content_hash, topic_slugs, topic_names, label) FROM STDIN"""
@@ -104,7 +111,8 @@ FROM ingest_written w
 JOIN ingest_post_stage s USING (line)
 CROSS JOIN LATERAL unnest(s.topic_slugs, s.topic_names) AS t(slug, name)
 ON CONFLICT (slug) DO NOTHING;
-DELETE FROM social_posttopic pt USING ingest_written w WHERE pt.post_id = w.post_id;
+DELETE FROM social_posttopic pt USING ingest_written w
+WHERE pt.post_id = w.post_id AND NOT w.inserted;
 INSERT INTO social_posttopic (post_id, topic_id, post_created_at)
 SELECT w.post_id, t.id, s.created_at
 FROM ingest_written w
@@ -136,12 +144,11 @@ def batch_write_copy(records, *, job_id, source_ids, gold_model):
             for record in records:
                 copy.write_row(stage_row(record, source_ids))
         # Every statement below starts from the small staging table and must look rows up by
-        # index. During a bulk load social_post's statistics lag far behind its size, and the
-        # planner then prefers scanning all of it for every batch: the import slows as the
-        # table grows. These settings last for this batch's transaction only.
-        cursor.execute(
-            "ANALYZE ingest_post_stage; SET LOCAL jit = off; SET LOCAL enable_seqscan = off"
-        )
+        # index, one batch row at a time. During a bulk load the big tables' statistics lag
+        # far behind their size, and the planner then scans or hashes a whole table (or walks
+        # a whole index in a merge join) for every batch: the import slows as the tables grow.
+        # These settings last for this batch's transaction only.
+        cursor.execute(BATCH_PLANNER_SETTINGS)
         cursor.execute(AUTHORS)
         cursor.execute(RESOLVE_IDS)
         cursor.execute(INSERT_NEW, {"job": job_id})
