@@ -82,8 +82,13 @@ def record_hash(record):
         record.created_at.isoformat(), "|".join(record.topics), "|".join(record.images),
         record.label,
     )  # fmt: skip
-    key = hashlib.sha256(settings.EMOGRAPH_PSEUDONYM_KEY.encode()).digest()
+    key = hash_key(settings.EMOGRAPH_PSEUDONYM_KEY)
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16, key=key).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def hash_key(secret):
+    return hashlib.sha256(secret.encode()).digest()
 
 
 def sources_ensure(slugs):
