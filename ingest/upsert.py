@@ -64,7 +64,7 @@ def batch_write(records, *, job, images=None, gold_model=""):
         write = upsert_orm.batch_write_orm
     outcome = write(records, job_id=job.pk, source_ids=source_ids, gold_model=gold_model)
     changed = [r for r in records if r.line in outcome.post_ids]
-    images_attach(changed, outcome.post_ids, images or {})
+    images_attach(changed, outcome.post_ids, images or {}, updated=outcome.updated)
     try:
         cycles_check(post_ids={*outcome.post_ids.values(), *outcome.linked})
     except ParentCycle as cycle:
@@ -116,7 +116,11 @@ def gold_probabilities(label):
     return [float(emotion == label) for emotion in EMOTIONS]
 
 
-def images_attach(records, post_ids, images):
+def images_attach(records, post_ids, images, *, updated=()):
+    """Image rows of written posts; an updated post's images are replaced (it may have lost one;
+    the files are content-addressed, so nothing is re-stored)."""
+    if updated:
+        PostImage.objects.filter(post_id__in=updated).delete()
     rows = [
         PostImage(
             post_id=post_ids[r.line],

@@ -156,3 +156,14 @@ def test_csv_on_disk_reads_images_beside_it_but_never_outside(tmp_path, settings
     assert (line, field) == (3, "images")
     assert error == "../secret.jpg: the image path leaves the import folder"
     assert ids() == ["1"]
+
+
+def test_a_changed_post_that_drops_an_image_loses_it(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    files = {"a.jpg": jpeg(color=(1, 2, 3)), "b.jpg": jpeg(color=(200, 2, 3))}
+    cli_import(make_zip(tmp_path, [["1", "weibo", T, "two pictures", "a.jpg|b.jpg"]], files))
+    assert PostImage.objects.count() == 2
+    job = cli_import(make_zip(tmp_path, [["1", "weibo", T, "one picture", "b.jpg"]], files))
+    assert job.rows_updated == 1
+    [kept] = PostImage.objects.all()
+    assert (kept.original_name, kept.position) == ("b.jpg", 0)
