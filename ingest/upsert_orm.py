@@ -21,6 +21,12 @@ from .upsert import (
     topic_slugs,
 )
 
+# What an update of a post can change (its source and external id are its identity).
+UPDATED_POST_FIELDS = [
+    "author_id", "parent_external_id", "parent_id", "text", "language", "created_at",
+    "content_hash", "import_job_id", "updated_at",
+]  # fmt: skip
+
 
 def batch_write_orm(records, *, job_id, source_ids, gold_model):
     authors = authors_ensure(records, source_ids)
@@ -130,12 +136,7 @@ def posts_upsert_orm(rows, *, job_id):
             post.updated_at = now
             changed.append((row, post))
     Post.objects.bulk_create([post for _, post in new])
-    Post.objects.bulk_update(
-        [post for _, post in changed],
-        [*post_fields(rows[0]).keys(), "parent_id", "import_job_id", "updated_at"]
-        if changed
-        else ["text"],
-    )
+    Post.objects.bulk_update([post for _, post in changed], UPDATED_POST_FIELDS)
     for row, post in new:
         outcome.created.append(post.pk)
         outcome.post_ids[row.line] = post.pk
