@@ -89,7 +89,7 @@ class ImportInput:
     file_name: str
     load_image: object  # callable(name) -> bytes, or None when the format carries no files
     bytes_total: int
-    counter: object  # has .count: bytes read so far
+    bytes_read: object  # callable() -> bytes of the input read so far, for progress
 
 
 class CountingReader(io.RawIOBase):
@@ -122,7 +122,7 @@ def open_input(job, *, path=None):
             rows = reader(location, **({"source": job.source} if job.source else {}))
         except ValueError as error:
             raise FileRejected(str(error)) from None
-        yield ImportInput(rows, file_name, None, 0, CountingReader(io.BytesIO()))
+        yield ImportInput(rows, file_name, None, 0, lambda: 0)
         return
     if job.format == "zip":
         with ImportArchive(location, name=file_name) as archive, archive.open_data() as raw:
@@ -132,14 +132,16 @@ def open_input(job, *, path=None):
                 io.BufferedReader(counter), file_name=archive.data_name, source=job.source
             )
             total = archive.data_size
-            yield ImportInput(rows, archive.data_name, archive.read_image, total, counter)
+            yield ImportInput(
+                rows, archive.data_name, archive.read_image, total, lambda: counter.count
+            )
         return
     with location.open("rb") as raw:
         counter = CountingReader(raw)
         reader = formats.GENERIC[job.format]
         rows = reader(io.BufferedReader(counter), file_name=file_name, source=job.source)
         loader = folder_image_loader(location.parent) if path is not None else None
-        yield ImportInput(rows, file_name, loader, location.stat().st_size, counter)
+        yield ImportInput(rows, file_name, loader, location.stat().st_size, lambda: counter.count)
 
 
 def folder_image_loader(folder):
@@ -199,7 +201,7 @@ def checked_batches(data, *, resume_after):
                 records.append(outcome)
         last_line = max(item.line for item in batch)
         if last_line > resume_after:
-            yield records, errors, last_line, data.counter.count
+            yield records, errors, last_line, data.bytes_read()
 
 
 def read_ahead(iterable, depth=2):
@@ -395,9 +397,7 @@ def posts_import_batch(*, items, source="", user=None):
         status=ImportJob.Status.RUNNING,
         started_at=timezone.now(),
     )
-    data = ImportInput(
-        raw_rows_from_api(items, source=source), "request", None, 0, CountingReader(io.BytesIO())
-    )
+    data = ImportInput(raw_rows_from_api(items, source=source), "request", None, 0, lambda: 0)
     results = {}
     rows_import(job, data, results=results)
     job = job_finish(job, status=ImportJob.Status.SUCCEEDED)
