@@ -607,3 +607,56 @@ def _episode_tag(season, episode):
     if not (season.strip().isdigit() and episode.strip().isdigit()):
         return ()
     return (f"s{int(season):02}e{int(episode):02}",)
+
+
+# --- SMP2020-EWECT ------------------------------------------------------------------------------
+
+SMP2020_EPOCH = dt.datetime(2020, 1, 1, tzinfo=CHINA_TIME)
+# SMP2020's six labels -> the project's classes (it has no disgust).
+SMP2020_EMOTIONS = {
+    "angry": "anger",
+    "fear": "fear",
+    "happy": "joy",
+    "sad": "sadness",
+    "surprise": "surprise",
+    "neutral": "neutral",
+}
+
+
+def read_smp2020(path: Path | str, *, source: str = "weibo-smp2020") -> Rows:
+    """Posts of an SMP2020-EWECT file: a JSON array of {id, content, label} (Chinese Weibo).
+
+    Ids are "<file stem>-<id>" (ids restart in every file), e.g. "virus_test_labeled-17";
+    `line` is the 1-based position in the array. Labels map by SMP2020_EMOTIONS; the data set
+    has no dates: created_at is 2020-01-01T00:00:00+08:00 plus the position in seconds.
+    """
+    file = _existing_file(path, "SMP2020-EWECT JSON")
+    try:
+        items = json.loads(file.read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FileRejected(f"{file}: not a UTF-8 JSON array of posts ({exc})") from exc
+    if not isinstance(items, list):
+        raise FileRejected(f"{file}: expected a JSON array of {{id, content, label}} objects")
+    return _smp2020_rows(file, items, source)
+
+
+def _smp2020_rows(file, items, source):
+    for line, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or "content" not in item or "id" not in item:
+            yield RowError(file.name, line, "", "expected an object with id, content and label")
+            continue
+        label = SMP2020_EMOTIONS.get(str(item.get("label", "")).strip().lower())
+        if label is None:
+            message = f"label {item.get('label')!r} is not one of {', '.join(SMP2020_EMOTIONS)}"
+            yield RowError(file.name, line, "label", message)
+            continue
+        created_at = SMP2020_EPOCH + dt.timedelta(seconds=line)
+        fields = _post(
+            post_id=f"{file.stem}-{item['id']}",
+            source=source,
+            created_at=created_at.isoformat(),
+            text=str(item["content"]),
+            language="zh",
+            label=label,
+        )
+        yield RawRow(line, fields)

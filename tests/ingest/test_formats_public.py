@@ -12,8 +12,14 @@ from pathlib import Path
 import pytest
 
 from emograph.emotions.taxonomy import EMOTIONS
-from ingest.formats.public import read_goemotions, read_meld, read_rumoureval, read_weibo_ced
-from ingest.records import PostRecord, RawRow, RowError, validate_row
+from ingest.formats.public import (
+    read_goemotions,
+    read_meld,
+    read_rumoureval,
+    read_smp2020,
+    read_weibo_ced,
+)
+from ingest.records import FileRejected, PostRecord, RawRow, RowError, validate_row
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 FIELDS = {
@@ -461,3 +467,56 @@ def test_meld_file_problems(tmp_path, data):
     no_speaker.write_text(MELD_HEADER.replace("Speaker,", "") + "1,Hi,joy,positive,0,0,1,1,,\n")
     with pytest.raises(ValueError, match=r"line 1: missing column\(s\) Speaker"):
         read_meld(no_speaker)
+
+
+# --- SMP2020-EWECT ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file_name", "posts", "labels"),
+    [
+        ("virus_train.txt", 8606, {"anger", "fear", "joy", "sadness", "surprise", "neutral"}),
+        (
+            "virus_test_labeled.txt",
+            3000,
+            {"anger", "fear", "joy", "sadness", "surprise", "neutral"},
+        ),
+    ],
+)
+def test_smp2020_real_files(data, file_name, posts, labels):
+    rows, errors = split(read_smp2020(data / "smp2020_ewect" / file_name))
+    assert errors == []
+    assert len(rows) == posts
+    assert {row.fields["label"] for row in rows} == labels  # no disgust in SMP2020
+    assert {row.fields["language"] for row in rows} == {"zh"}
+    assert_contract(rows)
+    assert invalid(rows) == []
+    first = rows[0].fields
+    assert first["id"] == f"{Path(file_name).stem}-1"
+    assert first["created_at"] == "2020-01-01T00:00:01+08:00"
+
+
+def test_smp2020_bad_items_are_row_errors(tmp_path):
+    file = tmp_path / "usual_test.txt"
+    items = [
+        {"id": 1, "content": "好开心", "label": "happy"},
+        {"id": 2, "content": "恶心", "label": "disgusted"},
+        ["not", "an", "object"],
+        {"id": 4, "content": "害怕", "label": "fear"},
+    ]
+    file.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    rows, errors = split(read_smp2020(file))
+    assert [row.fields["label"] for row in rows] == ["joy", "fear"]
+    assert [(e.line, e.field) for e in errors] == [(2, "label"), (3, "")]
+    assert "'disgusted' is not one of angry, fear, happy" in errors[0].message
+
+
+def test_smp2020_file_problems(tmp_path):
+    with pytest.raises(FileRejected, match="does not exist"):
+        read_smp2020(tmp_path / "missing.txt")
+    (tmp_path / "object.txt").write_text('{"id": 1}')
+    with pytest.raises(FileRejected, match="expected a JSON array"):
+        read_smp2020(tmp_path / "object.txt")
+    (tmp_path / "broken.txt").write_bytes(b'[{"id": 1, "content": "\xff')
+    with pytest.raises(FileRejected, match="not a UTF-8 JSON array"):
+        read_smp2020(tmp_path / "broken.txt")
