@@ -13,10 +13,11 @@ PORT ?= 8000
 
 .PHONY: demo test lint worker gpu-worker beat web setup
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt requirements-nodeps.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
 setup: $(BIN)/.installed
@@ -47,7 +48,7 @@ worker: setup
 	$(BIN)/celery -A config worker -Q default -l info
 
 gpu-worker: setup
-	$(BIN)/celery -A config worker -Q gpu --concurrency 1 -n gpu@%h -l info
+	$(BIN)/celery -A config worker -Q gpu --pool solo -n gpu@%h -l info
 
 beat: setup
 	$(BIN)/celery -A config beat -l info

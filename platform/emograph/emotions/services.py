@@ -2,6 +2,8 @@
 
 import math
 
+from django.conf import settings
+
 from .models import EmotionPrediction
 from .taxonomy import EMOTIONS
 
@@ -44,10 +46,15 @@ def prediction_record(
 
 
 def posts_queue_for_scoring(*, post_ids):
-    """Every new or changed post passes through here after its import commits.
+    """Every new or changed post passes through here after its import commits: queued for
+    content scoring on the `gpu` queue in batches of EMOGRAPH_SCORE_BATCH ids (run in-process
+    when Celery is eager, as in the demo). Returns how many posts were handed over."""
+    if not settings.EMOGRAPH_SCORE_ON_IMPORT or not post_ids:
+        return 0
+    from .tasks import score_posts
 
-    The hook between ingest and scoring: content-emotion scoring (embeddings + fused heads,
-    on the `gpu` queue) plugs in here. Until it exists, posts wait unscored; the dashboard's
-    prediction counts show it. Returns how many posts were handed over.
-    """
-    return len(post_ids)
+    ids = sorted(post_ids)
+    size = settings.EMOGRAPH_SCORE_BATCH
+    for start in range(0, len(ids), size):
+        score_posts.delay(ids[start : start + size])
+    return len(ids)

