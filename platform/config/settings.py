@@ -235,6 +235,8 @@ EMOGRAPH_EMOTION_HEADS = {
 # Image posts: faces (FER2013), text in the image (OCR) and EfficientNet embeddings join the
 # text in a late fusion (emograph/emotions/fusion.py). Off = score from text alone.
 EMOGRAPH_IMAGE_EVIDENCE = env.bool("EMOGRAPH_IMAGE_EVIDENCE", default=True)
+# "efficientnet-lite0" (weights in a package) or a Hugging Face vision model folder (CLIP, ViT).
+EMOGRAPH_IMAGE_ENCODER = env.str("EMOGRAPH_IMAGE_ENCODER", default="efficientnet-lite0")
 # New and changed posts are queued for scoring (on the `gpu` queue) when their import commits.
 EMOGRAPH_SCORE_ON_IMPORT = env.bool("EMOGRAPH_SCORE_ON_IMPORT", default=True)
 # Post ids per scoring task: big enough to batch the encoder well, small enough to retry.

