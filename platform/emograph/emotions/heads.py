@@ -142,7 +142,7 @@ def head_train(
             loss.backward()
             optimiser.step()
         dev_logits = _logits(model, xd) + absent
-        score = f1_score(y_dev, dev_logits.argmax(1), average="macro")
+        score = f1_score(y_dev, dev_logits.argmax(1), average="macro", zero_division=0)
         if log:
             log(f"epoch {epoch + 1}: dev macro-F1 {score:.4f}")
         if score > best[0]:
@@ -168,7 +168,7 @@ def offsets_tune(logits, y, present, rounds=3, grid=OFFSET_GRID):
     classes = np.flatnonzero(present)
 
     def score(o):
-        return f1_score(y, (logits + o).argmax(1), average="macro", labels=classes)
+        return f1_score(y, (logits + o).argmax(1), average="macro", labels=classes, zero_division=0)
 
     best = score(offsets)
     for _ in range(rounds):
