@@ -126,3 +126,19 @@ def test_e5_embeds_chinese_and_english():
     # A multilingual space: the same sentence in two languages is closer than an unrelated one.
     unrelated = encoder.embed(["股票市场的交易规则"])[0]
     assert out[0] @ out[1] > out[0] @ unrelated
+
+
+def test_a_model_id_resolves_to_the_local_hf_cache_only(tiny_bert, tmp_path, monkeypatch):
+    import shutil
+
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    repo = tmp_path / "models--someone--tiny-bert"
+    shutil.copytree(tiny_bert, repo / "snapshots" / "abc123")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("abc123")
+    assert text_encoder_path("someone/tiny-bert") == repo / "snapshots" / "abc123"
+    assert text_encoder("someone/tiny-bert").embed(["hi"]).shape == (1, 32)
+    with pytest.raises(EncoderMissing, match="not in the local Hugging Face cache"):
+        text_encoder_path("someone/other-model")

@@ -17,6 +17,22 @@ class EncoderMissing(FileNotFoundError):
     """A configured encoder that is not on this machine."""
 
 
+def hf_cache_folder(model_id):
+    """The local Hugging Face cache's snapshot of `model_id` (its `main` revision). Looked up on
+    disk only: this machine never downloads a model."""
+    from huggingface_hub import constants
+
+    repo = Path(constants.HF_HUB_CACHE) / f"models--{model_id.replace('/', '--')}"
+    ref = repo / "refs" / "main"
+    snapshot = repo / "snapshots" / ref.read_text().strip() if ref.is_file() else None
+    if snapshot is None or not (snapshot / "config.json").is_file():
+        raise EncoderMissing(
+            f"encoder {model_id!r}: not in the local Hugging Face cache ({repo}) and this "
+            "machine does not download models; copy the model folder here and give its path"
+        )
+    return snapshot
+
+
 def text_encoder_path(spec):
     if spec == "minilm":
         try:
@@ -28,15 +44,7 @@ def text_encoder_path(spec):
     if path.is_dir():
         return path
     if "/" in spec and not spec.startswith((".", "/", "~")):
-        from huggingface_hub import snapshot_download
-
-        try:
-            return Path(snapshot_download(spec, local_files_only=True))
-        except Exception as exc:
-            raise EncoderMissing(
-                f"encoder {spec!r}: not in the local Hugging Face cache and this machine does not "
-                "download models; copy the model folder here and give its path"
-            ) from exc
+        return hf_cache_folder(spec)
     raise EncoderMissing(f"encoder {spec!r}: no such folder ({path.resolve()})")
 
 
