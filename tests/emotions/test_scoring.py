@@ -7,8 +7,9 @@ from emograph.emotions.encoders.text import TransformerTextEncoder
 from emograph.emotions.heads import EmotionHead, EmotionMLP
 from emograph.emotions.models import EmotionPrediction, PostEmbedding
 from emograph.emotions.pipelines import TextPipeline, text_pipelines
-from emograph.emotions.scoring import posts_score, vector_unpack
+from emograph.emotions.scoring import posts_score
 from emograph.emotions.taxonomy import EMOTIONS
+from emograph.emotions.vectors import vector_unpack
 
 from ..factories import PostFactory
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import labelled_texts
-from .languages import text_language
+from .languages import pipeline_for
 from .metrics import classification_metrics, confusion_png, confusion_text
 from .pipelines import text_pipelines
 
@@ -20,7 +20,7 @@ def emotion_evaluate(*, path, fmt, pipeline="auto", out_dir=None, pipelines=None
     for row, (text, language) in enumerate(zip(data.texts, data.languages, strict=True)):
         key = pipeline
         if pipeline == "auto":
-            key = "english" if text_language(text, language) == "en" else "multilingual"
+            key = pipeline_for(text, language)
         routes.setdefault(key, []).append(row)
     probabilities = np.zeros((len(data), 7))
     used = {}

@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from emograph.social.models import PostImage
 
 from .models import ImageAnalysis
+from .vectors import vector_pack, vector_unpack
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def _analyse(images, models):
             analysis.problem = f"{name}: {embed_errors[row]}"
             continue
         analysis.dim = features.shape[1]
-        analysis.embedding = np.asarray(features[row], dtype="<f2").tobytes()
+        analysis.embedding = vector_pack(features[row])
         analysis.faces = faces[row].faces
         if faces[row].probs is not None:
             analysis.face_probabilities = [round(float(p), 5) for p in faces[row].probs]
@@ -99,11 +100,7 @@ def _analyse(images, models):
 
 def pooled_embedding(analyses):
     """Mean of a post's readable image embeddings (None if none was readable)."""
-    rows = [
-        np.frombuffer(bytes(a.embedding), dtype="<f2", count=a.dim).astype(np.float32)
-        for a in analyses
-        if a.dim
-    ]
+    rows = [vector_unpack(a.embedding, a.dim).astype(np.float32) for a in analyses if a.dim]
     return np.mean(rows, axis=0) if rows else None
 
 

@@ -95,5 +95,6 @@ def text_language(text, tag=""):
     return "und"
 
 
-def is_english(text, tag=""):
-    return text_language(text, tag) == "en"
+def pipeline_for(text, tag=""):
+    """The text pipeline (emotions/pipelines.py) a text goes to."""
+    return "english" if text_language(text, tag) == "en" else "multilingual"

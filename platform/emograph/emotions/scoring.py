@@ -14,12 +14,14 @@ from django.db import transaction
 from emograph.social.models import Post, PostImage
 
 from .fusion import MIN_OCR_CHARS, late_fusion
-from .languages import text_language
+from .languages import pipeline_for
 from .models import EmotionPrediction, Modality, PostEmbedding, Stage
 from .services import prediction_fields
+from .taxonomy import EMOTIONS
+from .vectors import vector_pack, vector_unpack
 
 PREDICTION_UPDATE_FIELDS = [
-    *(f"p_{e}" for e in ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral")),
+    *(f"p_{e}" for e in EMOTIONS),
     "label",
     "confidence",
     "details",
@@ -42,19 +44,11 @@ class ScoreReport:
         }
 
 
-def vector_pack(row):
-    return np.asarray(row, dtype="<f2").tobytes()
-
-
-def vector_unpack(blob, dim):
-    return np.frombuffer(bytes(blob), dtype="<f2", count=dim)
-
-
 def posts_route(posts):
     """Pipeline key -> posts, by language tag or script."""
     routes = {}
     for post in posts:
-        key = "english" if text_language(post.text, post.language) == "en" else "multilingual"
+        key = pipeline_for(post.text, post.language)
         routes.setdefault(key, []).append(post)
     return routes
 
@@ -244,7 +238,7 @@ def texts_probabilities(texts, pipelines):
     out = [None] * len(texts)
     routes = {}
     for i, text in enumerate(texts):
-        key = "english" if text_language(text) == "en" else "multilingual"
+        key = pipeline_for(text)
         routes.setdefault(key, []).append(i)
     for key, rows in routes.items():
         pipeline = pipelines[key]
