@@ -35,6 +35,13 @@ IMAGE_POSTS = [
     ("demo-5", "2026-11-20T12:00:00+00:00", "Who let him on the desk", "chelsea", ["cats"], ""),
     ("demo-6", "2026-11-20T15:20:00+00:00", "Floating above it all", "astronaut", ["space"], ""),
 ]  # fmt: skip
+# Memes: image-only posts whose emotion is in the text printed on the photo (read by OCR).
+MEMES = [
+    ("demo-7", "2026-11-20T09:30:00+00:00", "rocket", "meme-scrubbed",
+     "SCRUBBED AGAIN. I am so angry right now", ["launch"], "demo-1"),
+    ("demo-8", "2026-11-20T12:10:00+00:00", "chelsea", "meme-cat",
+     "I am terrified of what he will knock over next", ["cats"], "demo-5"),
+]  # fmt: skip
 
 
 def main():
@@ -70,9 +77,15 @@ def main():
         rows.append({"id": post_id, "source": "demo", "created_at": when, "text": text,
                      "author": f"demo-user-{post_id[-1]}", "parent_id": parent, "language": "en",
                      "topics": topics, "images": [image] if image else []})  # fmt: skip
+    for post_id, when, photo, name, caption, topics, parent in MEMES:
+        image = f"images/{name}.jpg"
+        photos[image] = meme_jpeg(photo, caption)
+        rows.append({"id": post_id, "source": "demo", "created_at": when, "text": "",
+                     "author": f"demo-user-{post_id[-1]}", "parent_id": parent, "language": "en",
+                     "topics": topics, "images": [image]})  # fmt: skip
     write_zip(rows, photos)
     print(f"{OUT.relative_to(REPO)}: {len(rows)} posts ({len(kept)} in {len(roots)} Twitter "
-          f"threads, {comments} Reddit comments, {len(IMAGE_POSTS)} demo posts), "
+          f"threads, {comments} Reddit comments, {len(IMAGE_POSTS) + len(MEMES)} demo posts), "
           f"{len(photos)} photos, {OUT.stat().st_size // 1024} KB")  # fmt: skip
 
 
@@ -84,6 +97,28 @@ def photo_jpeg(name):
     image.thumbnail((PHOTO_SIDE, PHOTO_SIDE))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def meme_jpeg(photo, caption):
+    """The photo under a white strip with the caption in it (matplotlib's DejaVu font)."""
+    import textwrap
+
+    import matplotlib
+    from PIL import Image, ImageDraw, ImageFont
+    from skimage import data
+
+    picture = Image.fromarray(getattr(data, photo)()).convert("RGB")
+    picture.thumbnail((PHOTO_SIDE, PHOTO_SIDE))
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
+    lines = textwrap.wrap(caption, 30)
+    canvas = Image.new("RGB", (picture.width, 30 + 50 * len(lines) + picture.height), "white")
+    draw = ImageDraw.Draw(canvas)
+    for i, line in enumerate(lines):
+        draw.text((20, 20 + 50 * i), line, font=ImageFont.truetype(str(font), 34), fill="black")
+    canvas.paste(picture, (0, 30 + 50 * len(lines)))
+    out = io.BytesIO()
+    canvas.save(out, "JPEG", quality=85)
     return out.getvalue()
 
 

@@ -45,6 +45,8 @@ def test_worker_scores_imported_posts_end_to_end(tmp_path, settings):
     assert PostEmbedding.objects.filter(modality="image").count() == image_posts.count()
     with_faces = scored.filter(details__face_count__gt=0)
     assert with_faces.exists(), "the sample's astronaut photo has a face"
+    memes = scored.filter(details__modalities__has_key="image_text")
+    assert set(memes.values_list("post__external_id", flat=True)) == {"demo-7", "demo-8"}
     assert "emograph.emotions.tasks.score_posts" in worker.log.read_text()
 
 
