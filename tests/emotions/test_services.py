@@ -58,3 +58,17 @@ def test_database_rejects_probabilities_outside_unit_range():
         EmotionPrediction.objects.create(
             post=post, stage=Stage.GRAPH, model_name="gcn", model_version="v1", **fields
         )
+
+
+@pytest.mark.django_db
+def test_stored_labels_are_valid_choices():
+    """The admin shows a label through its choices; a stored "fear" must be one of them."""
+    from emograph.emotions.models import Emotion
+
+    assert [value for value, _ in Emotion.choices] == list(EMOTIONS)
+    row = prediction_record(
+        post=PostFactory(), stage=Stage.CONTENT, model_name="m", model_version="1",
+        probabilities=FEAR,
+    )  # fmt: skip
+    row.full_clean()
+    assert row.get_label_display() == "Fear"

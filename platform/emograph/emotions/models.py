@@ -12,7 +12,10 @@ class Stage(models.TextChoices):
     HUMAN = "human", "Human annotation"
 
 
-Emotion = models.TextChoices("Emotion", [(name, name.capitalize()) for name in EMOTIONS])
+# Member ANGER, value "anger", label "Anger": the stored value is the taxonomy name.
+Emotion = models.TextChoices(
+    "Emotion", [(name.upper(), (name, name.capitalize())) for name in EMOTIONS]
+)
 
 
 class EmotionPrediction(models.Model):
