@@ -235,6 +235,12 @@ EMOGRAPH_EMOTION_HEADS = {
 # Image posts: faces (FER2013), text in the image (OCR) and EfficientNet embeddings join the
 # text in a late fusion (emograph/emotions/fusion.py). Off = score from text alone.
 EMOGRAPH_IMAGE_EVIDENCE = env.bool("EMOGRAPH_IMAGE_EVIDENCE", default=True)
+# How the sources are combined: "late" (fixed weights) or "gated" (a learned gate, the file
+# below, trained by `manage.py evaluate_fusion --save-gate`). See the model card's comparison.
+EMOGRAPH_FUSION = env.str("EMOGRAPH_FUSION", default="late")
+EMOGRAPH_FUSION_GATE = env.path(
+    "EMOGRAPH_FUSION_GATE", default=EMOTION_ARTEFACTS / "fusion-gate.pt"
+)
 # "efficientnet-lite0" (weights in a package) or a Hugging Face vision model folder (CLIP, ViT).
 EMOGRAPH_IMAGE_ENCODER = env.str("EMOGRAPH_IMAGE_ENCODER", default="efficientnet-lite0")
 # New and changed posts are queued for scoring (on the `gpu` queue) when their import commits.

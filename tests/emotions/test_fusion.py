@@ -51,3 +51,35 @@ def test_evaluate_fusion_compares_all_five_methods():
     assert result["ocr_read_something"] > 0.9  # the captions are read by the real OCR
     for row in result["results"].values():
         assert 0.0 <= row["macro_f1"] <= 1.0
+
+
+def test_gated_fusion_weighs_only_the_sources_present():
+    import torch
+
+    from emograph.emotions.fusion import Gate, gated_fusion
+
+    torch.manual_seed(0)
+    text = np.array([0, 0, 0, 1, 0, 0, 0.0])
+    faces = np.array([0, 0, 0, 0, 1, 0, 0.0])
+    fused, shares = gated_fusion({"text": text, "image_text": None, "faces": faces}, Gate())
+    assert set(shares) == {"text", "faces"}
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3)
+    assert fused.sum() == pytest.approx(1.0)
+    assert fused[3] == pytest.approx(shares["text"], abs=1e-3)
+    only_text, shares = gated_fusion({"text": text}, Gate())
+    assert shares == {"text": 1.0}
+    assert np.allclose(only_text, text)
+
+
+def test_fusion_setting_is_checked_at_worker_start(settings, tmp_path):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from emograph.emotions.pipelines import pipelines_check
+
+    settings.EMOGRAPH_FUSION = "average"
+    with pytest.raises(ImproperlyConfigured, match="choose one of late, gated"):
+        pipelines_check()
+    settings.EMOGRAPH_FUSION = "gated"
+    settings.EMOGRAPH_FUSION_GATE = tmp_path / "gate.pt"
+    with pytest.raises(ImproperlyConfigured, match=r"gate.pt: no such file"):
+        pipelines_check()

@@ -106,3 +106,15 @@ def test_image_evidence_can_be_switched_off(media, settings):
     row = EmotionPrediction.objects.get(post=post)
     assert row.details["no_evidence"] is True
     assert ImageAnalysis.objects.count() == 0
+
+
+def test_gated_fusion_with_the_shipped_gate(media, settings):
+    settings.EMOGRAPH_FUSION = "gated"
+    post = PostFactory(text="Best day of my life!", content_hash="a")
+    attach(post, jpeg(Image.fromarray(data.astronaut())), "astronaut.jpg")
+    posts_score(post_ids=[post.id], pipelines=text_pipelines())
+    row = EmotionPrediction.objects.get(post=post)
+    assert row.details["fusion"] == "gated"
+    assert set(row.details["modalities"]) == {"text", "faces"}
+    assert sum(row.details["modalities"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert row.label == "joy"

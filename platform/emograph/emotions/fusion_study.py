@@ -32,13 +32,12 @@ from sklearn.metrics import accuracy_score, f1_score
 from torch import nn
 
 from .datasets import labelled_texts
-from .fusion import MIN_OCR_CHARS, late_fusion
+from .fusion import MIN_OCR_CHARS, SOURCES, Gate, late_fusion
 from .heads import head_train
 
 KINDS = (("aligned", 0.6), ("unrelated", 0.2), ("image_only", 0.2))
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry")
 MAX_CAPTION = 70
-SOURCES = ("text", "image_text", "faces")
 
 
 def memes_build(data, count, seed):
@@ -122,22 +121,6 @@ def early_matrix(f):
     return np.hstack([f["text_x"], f["ocr_x"], f["image_x"], f["p"]["faces"], flags])
 
 
-class Gate(nn.Module):
-    """Softmax weights over the available sources from their probabilities and confidence."""
-
-    def __init__(self, sources=3, classes=7, hidden=32):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(sources * (classes + 2), hidden), nn.ReLU(), nn.Linear(hidden, sources)
-        )
-
-    def forward(self, p, has):
-        confidence = p.max(-1).values
-        x = torch.cat([p.flatten(1), has.float(), confidence], 1)
-        logits = self.net(x).masked_fill(~has, -1e9)
-        return (torch.softmax(logits, 1).unsqueeze(-1) * p).sum(1)
-
-
 def gate_inputs(f):
     p = torch.tensor(np.stack([f["p"][s] for s in SOURCES], 1), dtype=torch.float32)
     has = torch.tensor(np.stack([f["has"][s] for s in SOURCES], 1))
@@ -215,4 +198,5 @@ def fusion_compare(
         "test_kinds": {k: int((test["kind"] == k).sum()) for k, _ in KINDS},
         "ocr_read_something": round(ocr_hit, 4),
         "results": rows,
+        "gate": gate,
     }

@@ -23,6 +23,7 @@ from .encoders.common import file_version
 from .heads import EmotionHead
 
 PIPELINES = ("english", "multilingual")
+FUSIONS = ("late", "gated")
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,18 @@ def text_pipelines():
 
 
 def pipelines_check():
-    """Every configured head exists and matches its configured encoder; no model is built."""
+    """Every configured head exists and matches its configured encoder, and the fusion setting
+    names a strategy (and, for "gated", a gate file); no model is built."""
+    if settings.EMOGRAPH_FUSION not in FUSIONS:
+        raise ImproperlyConfigured(
+            f"EMOGRAPH_FUSION={settings.EMOGRAPH_FUSION!r}: choose one of {', '.join(FUSIONS)}"
+        )
+    gate = Path(settings.EMOGRAPH_FUSION_GATE)
+    if settings.EMOGRAPH_FUSION == "gated" and not gate.is_file():
+        raise ImproperlyConfigured(
+            f"EMOGRAPH_FUSION_GATE {gate}: no such file; train one with "
+            "`python manage.py evaluate_fusion --save-gate FILE`"
+        )
     for key in PIPELINES:
         spec = settings.EMOGRAPH_TEXT_ENCODERS[key]
         head_path = settings.EMOGRAPH_EMOTION_HEADS[key]

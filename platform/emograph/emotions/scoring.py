@@ -9,11 +9,12 @@ values: heads read the float16 features as stored, fresh or not).
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 
 from emograph.social.models import Post, PostImage
 
-from .fusion import MIN_OCR_CHARS, late_fusion
+from .fusion import MIN_OCR_CHARS, gate_load, gated_fusion, late_fusion
 from .languages import pipeline_for
 from .models import EmotionPrediction, Modality, PostEmbedding, Stage
 from .services import prediction_fields
@@ -174,17 +175,21 @@ def post_fuse(post, text_probs, evidence):
     if not any(p is not None for p in sources.values()):
         sources = {"text": text_probs}  # nothing to go on: the head's reading of empty text
         detail["no_evidence"] = True
-    fused, shares = late_fusion(sources)
+    fused, shares = fuse(sources)
     if not has_text:
         detail["empty_text"] = True
-    return fused, {"modalities": shares, **detail}
+    return fused, {"modalities": shares, "fusion": settings.EMOGRAPH_FUSION, **detail}
+
+
+def fuse(sources):
+    if settings.EMOGRAPH_FUSION == "gated":
+        return gated_fusion(sources, gate_load(str(settings.EMOGRAPH_FUSION_GATE)))
+    return late_fusion(sources)
 
 
 def images_evidence(posts, pipelines, images):
     """post id -> {"faces": probs, "image_text": probs, "face_count", "ocr_text", ...} for
     the posts that have images; image embeddings are stored as `image` PostEmbeddings."""
-    from django.conf import settings
-
     from .image_evidence import analyses_ensure, face_mix, image_models, pooled_embedding
 
     if images is False or (images is None and not settings.EMOGRAPH_IMAGE_EVIDENCE):

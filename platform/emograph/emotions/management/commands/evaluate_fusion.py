@@ -7,6 +7,7 @@ import matplotlib
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from emograph.emotions.fusion import gate_save
 from emograph.emotions.fusion_study import fusion_compare
 from emograph.emotions.image_evidence import image_models
 from emograph.emotions.pipelines import text_pipelines
@@ -29,8 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--train", type=int, default=1200)
         parser.add_argument("--dev", type=int, default=300)
         parser.add_argument("--test", type=int, default=800)
+        parser.add_argument(
+            "--save-gate", type=Path, help="Save the trained gated-fusion model here (.pt)."
+        )
 
-    def handle(self, *, goemotions, train, dev, test, **options):
+    def handle(self, *, goemotions, train, dev, test, save_gate, **options):
         result = fusion_compare(
             goemotions_dir=goemotions,
             pipeline=text_pipelines()["english"],
@@ -50,4 +54,8 @@ class Command(BaseCommand):
                     f"{row['acc_' + k]:15.3f}" for k in ("aligned", "unrelated", "image_only")
                 )
             )
+        gate = result.pop("gate")
+        if save_gate:
+            gate_save(gate, save_gate, meta={"trained_by": "evaluate_fusion", **result})
+            result["gate_saved"] = str(save_gate)
         self.stdout.write(json.dumps(result))
