@@ -1,0 +1,108 @@
+"""Graph analytics on a reply graph: our array paths against plain networkx, same run.
+
+    .venv/bin/python bench/graph_analytics.py [--posts 1000000] [--users 200000]
+
+Builds a synthetic Weibo-shaped reply forest (threads with heavy-tailed sizes, replies to the
+root or to an earlier reply, authors drawn with a heavy-tailed activity), then times:
+- building the post graph (`gnn.graphs.post_graph`) and the user-reply graph;
+- PageRank with `gnn.analytics.pagerank_fast` against `networkx.pagerank` (graph conversion
+  timed separately), and the L1 distance between the two results;
+- Louvain communities (networkx) on the user graph.
+Prints a table, then one JSON line. (The Weibo CED file itself is not on this machine; its
+shape, 3,387 threads with 1.27M replies, is what the generator imitates.)
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO)]
+
+
+def reply_forest(posts, users, threads, seed=0):
+    rng = np.random.default_rng(seed)
+    ids = np.arange(posts, dtype=np.int64)
+    # Heavy-tailed thread sizes: each reply joins a thread chosen with Zipf-like weights.
+    weights = 1.0 / np.arange(1, threads + 1) ** 1.1
+    thread_of = rng.choice(threads, size=posts - threads, p=weights / weights.sum())
+    parents = np.full(posts, -1, dtype=np.int64)
+    replies = np.arange(threads, posts)
+    # Half answer the thread's root, half an earlier post of the same thread.
+    order = np.argsort(thread_of, kind="stable")
+    sorted_threads, sorted_replies = thread_of[order], replies[order]
+    first = np.searchsorted(sorted_threads, sorted_threads)
+    position = np.arange(len(sorted_replies)) - first
+    earlier = first + (rng.random(len(position)) * position).astype(np.int64)
+    to_root = (rng.random(len(position)) < 0.5) | (position == 0)
+    parents[sorted_replies] = np.where(to_root, sorted_threads, sorted_replies[earlier])
+    authors = (rng.pareto(1.2, size=posts) * users / 20).astype(np.int64) % users
+    times = rng.random(posts) * 86_400 * 30
+    return ids, parents, authors, times
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=200_000)
+    parser.add_argument("--threads", type=int, default=3_387)
+    args = parser.parse_args()
+
+    import networkx as nx
+
+    from gnn.analytics import communities, pagerank_fast
+    from gnn.graphs import post_graph, user_graph
+
+    ids, parents, authors, times = reply_forest(args.posts, args.users, args.threads)
+    (data, _report), t_post = timed(lambda: post_graph(ids, parents, authors, times))
+    users, t_user = timed(lambda: user_graph(ids, parents, authors, times))
+    fast, t_fast = timed(lambda: pagerank_fast(users))
+    nx_graph, t_convert = timed(users.to_networkx)
+    slow, t_nx = timed(lambda: nx.pagerank(nx_graph, weight="weight"))
+    slow_vector = np.array([slow.get(u, 0.0) for u in users.user_id.tolist()])
+    l1 = float(np.abs(fast - slow_vector).sum())
+    found, t_louvain = timed(lambda: communities(users))
+
+    rows = [
+        ("post graph (edges)", t_post, int(data.edge_index.shape[1])),
+        ("user-reply graph (edges)", t_user, int(users.edge_index.shape[1])),
+        ("PageRank, ours", t_fast, ""),
+        ("networkx graph conversion", t_convert, ""),
+        ("PageRank, networkx", t_nx, ""),
+        ("Louvain communities, networkx", t_louvain, len(found)),
+    ]
+    print(f"{args.posts:,} posts, {args.threads:,} threads, {args.users:,} possible users")
+    for name, seconds, extra in rows:
+        print(f"{name:32} {seconds:8.3f} s  {extra}")
+    print(f"PageRank speed-up: {t_nx / t_fast:.0f}x ({(t_nx + t_convert) / t_fast:.0f}x with "
+          f"conversion), L1 distance {l1:.1e}")  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "posts": args.posts,
+                "post_graph_s": round(t_post, 3),
+                "user_graph_s": round(t_user, 3),
+                "pagerank_fast_s": round(t_fast, 4),
+                "pagerank_networkx_s": round(t_nx, 3),
+                "networkx_conversion_s": round(t_convert, 3),
+                "pagerank_ratio": round(t_nx / t_fast, 1),
+                "pagerank_l1": l1,
+                "louvain_s": round(t_louvain, 3),
+                "communities": len(found),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
