@@ -8,7 +8,11 @@ from emograph.emotions.encoders import (
     text_encoder_identity,
     text_encoder_path,
 )
-from emograph.emotions.encoders.text import CHARS_PER_TOKEN_CAP, TransformerTextEncoder
+from emograph.emotions.encoders.text import (
+    CHARS_PER_TOKEN_CAP,
+    TransformerTextEncoder,
+    pad_ids,
+)
 
 TEXTS = [
     "I can't believe they cancelled the show, this is outrageous",
@@ -30,6 +34,21 @@ def test_embeds_every_kind_of_text_in_input_order(tiny_bert):
     # Batching, sorting and padding do not change a text's vector: same as one at a time.
     alone = np.vstack([encoder.embed([t]) for t in TEXTS])
     assert np.allclose(out, alone, atol=1e-5)
+
+
+def test_parallel_tokenising_gives_the_same_vectors(tiny_bert):
+    """The GPU path (tokenizer processes feeding the model) computes what the in-process path
+    does; here on CPU with two worker processes."""
+    inline = TransformerTextEncoder(tiny_bert, precision="fp32", workers=0)
+    parallel = TransformerTextEncoder(tiny_bert, precision="fp32", workers=2, batch_tokens=64)
+    texts = TEXTS * 5
+    assert np.allclose(parallel.embed(texts), inline.embed(texts), atol=1e-5)
+
+
+def test_padding_is_vectorised_and_exact():
+    ids, mask = pad_ids([[101, 7, 102], [101, 102], [101, 5, 6, 7, 102]], pad_id=0)
+    assert ids.tolist() == [[101, 7, 102, 0, 0], [101, 102, 0, 0, 0], [101, 5, 6, 7, 102]]
+    assert mask.sum(1).tolist() == [3, 2, 5]
 
 
 def test_a_100kb_text_is_cut_not_crashed(tiny_bert):
@@ -55,11 +74,11 @@ def test_out_of_memory_splits_the_batch_and_retries(tiny_bert, monkeypatch):
     real_forward = encoder._forward
     sizes = []
 
-    def forward(batch_ids):
-        sizes.append(len(batch_ids))
-        if len(batch_ids) > 2:
+    def forward(input_ids, mask):
+        sizes.append(len(input_ids))
+        if len(input_ids) > 2:
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real_forward(batch_ids)
+        return real_forward(input_ids, mask)
 
     monkeypatch.setattr(encoder, "_forward", forward)
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)

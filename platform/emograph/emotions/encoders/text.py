@@ -15,6 +15,8 @@ computes it) followed by the mean of `extra_layers` hidden states: the emotion h
 the graph model and similarity search the first `sentence_dim` columns.
 """
 
+import os
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +70,7 @@ class TransformerTextEncoder:
         batch_tokens=None,
         extra_layers=(),
         precision="auto",
+        workers=None,
     ):
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -86,6 +89,12 @@ class TransformerTextEncoder:
         # Padded tokens per forward: small batches stay in the CPU's caches; a GPU wants many.
         self.batch_tokens = batch_tokens or (32768 if self.device.type == "cuda" else 2048)
         self.extra_layers = tuple(extra_layers)
+        self.pad_id = self.tokenizer.pad_token_id or 0
+        # Tokenising processes feeding the model: worth it where the model outruns one
+        # tokenizer (a GPU); on a CPU the model is the bottleneck and they would only compete.
+        if workers is None:
+            workers = min(8, (os.cpu_count() or 2) - 1) if self.device.type == "cuda" else 0
+        self.workers = workers
         self.sentence_dim = model.config.hidden_size
         self.dim = self.sentence_dim * (1 + len(self.extra_layers))
 
@@ -94,38 +103,49 @@ class TransformerTextEncoder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
+        if self.workers:
+            return self._embed_parallel(texts, out)
         ids = self.tokenizer(
             texts, truncation=True, max_length=self.max_tokens, add_special_tokens=True
         )["input_ids"]
-        order = np.argsort([len(x) for x in ids], kind="stable")
-        for batch in self._batches(order, ids):
-            out[batch] = forward_split(self._forward, [ids[i] for i in batch])
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        for batch in token_budget_batches(lengths, self.batch_tokens):
+            out[batch] = self._forward_ids(pad_ids([ids[i] for i in batch], self.pad_id))
         return out
 
-    def _batches(self, order, ids):
-        """Consecutive runs of the length-sorted order whose padded size fits the token budget."""
-        start = 0
-        while start < len(order):
-            end = start + 1
-            while (
-                end < len(order) and len(ids[order[end]]) * (end + 1 - start) <= self.batch_tokens
-            ):
-                end += 1
-            yield order[start:end]
-            start = end
-
-    def _forward(self, batch_ids):
+    def _embed_parallel(self, texts, out):
+        """Tokenising and padding in `workers` processes, `prefetch` batches ahead, while this
+        process runs the model: on a GPU the tokenizer, not the model, is the bottleneck."""
         import torch
 
-        width = max(len(x) for x in batch_ids)
-        pad = self.tokenizer.pad_token_id or 0
-        input_ids = torch.full((len(batch_ids), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(batch_ids), width), dtype=torch.long)
-        for row, x in enumerate(batch_ids):
-            input_ids[row, : len(x)] = torch.as_tensor(x)
-            mask[row, : len(x)] = 1
-        input_ids = input_ids.to(self.device, non_blocking=True)
-        mask = mask.to(self.device, non_blocking=True)
+        # Characters stand in for tokens when sorting: the tokens are not known before the
+        # workers produce them. Budgets are in characters at ~4 per token.
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) // 4 + 2
+        batches = list(token_budget_batches(lengths, self.batch_tokens))
+        loader = torch.utils.data.DataLoader(
+            TokenizedBatches(texts, batches, self.tokenizer, self.max_tokens, self.pad_id),
+            batch_size=None,
+            num_workers=self.workers,
+            prefetch_factor=4,
+            pin_memory=self.device.type == "cuda",
+            worker_init_fn=_quiet_tokenizer,
+        )
+        for rows, padded in loader:
+            out[rows.numpy()] = self._forward_ids(padded)
+        return out
+
+    def _forward_ids(self, padded):
+        input_ids, mask = padded
+        return forward_split(
+            lambda rows: self._forward(input_ids[rows], mask[rows]), np.arange(len(input_ids))
+        )
+
+    def _forward(self, input_ids, mask):
+        import torch
+
+        width = int(mask.sum(1).max())  # a split half may need less padding than the whole
+        input_ids = torch.as_tensor(input_ids[:, :width]).to(self.device, non_blocking=True)
+        mask = torch.as_tensor(mask[:, :width]).to(self.device, non_blocking=True)
         with torch.inference_mode():
             result = self.model(
                 input_ids=input_ids,
@@ -140,6 +160,52 @@ class TransformerTextEncoder:
             for layer in self.extra_layers:
                 parts.append((result.hidden_states[layer].float() * weights).sum(1) / counts)
             return torch.cat(parts, dim=-1).cpu().numpy()
+
+
+def token_budget_batches(lengths, budget):
+    """Index arrays over the length-sorted order, each as long as its padded size (count x
+    longest) fits `budget`: short texts go many to a batch, long ones few."""
+    order = np.argsort(lengths, kind="stable")
+    start = 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and lengths[order[end]] * (end + 1 - start) <= budget:
+            end += 1
+        yield order[start:end]
+        start = end
+
+
+def pad_ids(batch_ids, pad_id):
+    """Ragged token id lists -> (ids, mask) int64 arrays padded to the longest, no Python loop
+    over tokens."""
+    lengths = np.fromiter(map(len, batch_ids), dtype=np.int64, count=len(batch_ids))
+    mask = np.arange(lengths.max()) < lengths[:, None]
+    ids = np.full(mask.shape, pad_id, dtype=np.int64)
+    ids[mask] = np.fromiter(chain.from_iterable(batch_ids), dtype=np.int64, count=lengths.sum())
+    return ids, mask.astype(np.int64)
+
+
+class TokenizedBatches:
+    """Map-style dataset for the DataLoader: batch k -> (its row indices, padded ids and mask)."""
+
+    def __init__(self, texts, batches, tokenizer, max_tokens, pad_id):
+        self.texts, self.batches, self.tokenizer = texts, batches, tokenizer
+        self.max_tokens, self.pad_id = max_tokens, pad_id
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, k):
+        rows = self.batches[k]
+        ids = self.tokenizer(
+            [self.texts[i] for i in rows], truncation=True, max_length=self.max_tokens
+        )["input_ids"]
+        return rows, pad_ids(ids, self.pad_id)
+
+
+def _quiet_tokenizer(_worker_id):
+    # Each worker is one process tokenising one batch at a time: no nested Rust thread pool.
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
 
 class E5TextEncoder:
