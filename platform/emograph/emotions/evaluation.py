@@ -3,12 +3,10 @@
 import json
 from pathlib import Path
 
-import numpy as np
-
 from .datasets import labelled_texts
 from .languages import pipeline_for
 from .metrics import classification_metrics, confusion_png, confusion_text
-from .pipelines import text_pipelines
+from .pipelines import routed_probabilities, text_pipelines
 
 
 def emotion_evaluate(*, path, fmt, pipeline="auto", out_dir=None, pipelines=None):
@@ -16,18 +14,14 @@ def emotion_evaluate(*, path, fmt, pipeline="auto", out_dir=None, pipelines=None
     if not len(data):
         raise ValueError(f"{path}: no single-label examples to evaluate")
     pipelines = pipelines or text_pipelines()
-    routes = {}
-    for row, (text, language) in enumerate(zip(data.texts, data.languages, strict=True)):
-        key = pipeline
-        if pipeline == "auto":
-            key = pipeline_for(text, language)
-        routes.setdefault(key, []).append(row)
-    probabilities = np.zeros((len(data), 7))
+    keys = [
+        pipeline_for(text, language) if pipeline == "auto" else pipeline
+        for text, language in zip(data.texts, data.languages, strict=True)
+    ]
+    probabilities, routes = routed_probabilities(data.texts, keys, pipelines)
     used = {}
     for key, rows in routes.items():
         p = pipelines[key]
-        features = p.encoder.embed([data.texts[r] for r in rows]).astype(np.float16)
-        probabilities[rows] = p.head.probabilities(features.astype(np.float32))
         used[key] = {
             "examples": len(rows),
             "model": f"{p.model_name}@{p.model_version}",

@@ -15,6 +15,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -73,6 +74,21 @@ def pipeline_load(key, *, encoder_spec, head_path, device=None):
         model_name=head.meta.get("name", Path(head_path).stem),
         model_version=file_version(head_path),
     )
+
+
+def routed_probabilities(texts, keys, pipelines):
+    """Head probabilities [n, 7] for loose texts, each through the pipeline its key names: one
+    encoder call per pipeline, features rounded to float16 as stored ones are. Also returns
+    pipeline key -> the rows it took."""
+    routes = {}
+    for row, key in enumerate(keys):
+        routes.setdefault(key, []).append(row)
+    out = np.zeros((len(texts), 7))
+    for key, rows in routes.items():
+        pipeline = pipelines[key]
+        features = pipeline.encoder.embed([texts[r] for r in rows]).astype(np.float16)
+        out[rows] = pipeline.head.probabilities(features.astype(np.float32))
+    return out, routes
 
 
 @functools.cache

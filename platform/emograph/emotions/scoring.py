@@ -17,6 +17,7 @@ from emograph.social.models import Post, PostImage
 from .fusion import MIN_OCR_CHARS, gate_load, gated_fusion, late_fusion
 from .languages import pipeline_for
 from .models import EmotionPrediction, Modality, PostEmbedding, Stage
+from .pipelines import routed_probabilities, text_pipelines
 from .services import prediction_fields
 from .taxonomy import EMOTIONS
 from .vectors import vector_pack, vector_unpack
@@ -122,8 +123,6 @@ def posts_score(*, post_ids, pipelines=None, images=None):
     been deleted between queueing and scoring). `images`: the image models, loaded on first
     need when EMOGRAPH_IMAGE_EVIDENCE is on; pass False to score from text alone."""
     if pipelines is None:
-        from .pipelines import text_pipelines
-
         pipelines = text_pipelines()
     posts = list(
         Post.objects.filter(id__in=post_ids).only("id", "text", "language", "content_hash")
@@ -240,16 +239,5 @@ def images_evidence(posts, pipelines, images):
 
 def texts_probabilities(texts, pipelines):
     """Text-head probabilities for loose texts (OCR output), routed by script like posts."""
-    out = [None] * len(texts)
-    routes = {}
-    for i, text in enumerate(texts):
-        key = pipeline_for(text)
-        routes.setdefault(key, []).append(i)
-    for key, rows in routes.items():
-        pipeline = pipelines[key]
-        features = pipeline.encoder.embed([texts[i] for i in rows]).astype(np.float16)
-        for i, probs in zip(
-            rows, pipeline.head.probabilities(features.astype(np.float32)), strict=True
-        ):
-            out[i] = probs
-    return out
+    keys = [pipeline_for(text) for text in texts]
+    return routed_probabilities(texts, keys, pipelines)[0]
