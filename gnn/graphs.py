@@ -89,10 +89,12 @@ def _pointer_jump(parent):
     for _ in range(int(np.ceil(np.log2(len(parent) + 1))) + 1):
         next_up = up[up]
         if np.array_equal(next_up, up):
-            return up, depth, True
+            break
         depth += depth[up]
         up = next_up
-    return up, depth, np.array_equal(up[up], up)
+    # Converged only if every pointer reached a root: on a cycle of length 2^j, jumping lands
+    # a node back on itself, a fixed point that is not a root.
+    return up, depth, bool((parent[up] < 0).all())
 
 
 def _cycle_labels(parent, far_ancestor):

@@ -212,3 +212,10 @@ def test_gnn_is_a_plain_library_without_django():
         [sys.executable, "-c", code], cwd=Path(__file__).parents[2], check=False
     )
     assert result.returncode == 0, "gnn imported Django"
+
+
+def test_two_and_four_post_cycles_are_found_too():
+    # Pointer jumping lands each member of a 2^j cycle back on itself, which looks like a root.
+    graph = post_graph([5, 6, 7, 8, 9, 10], [6, 5, 8, 9, 10, 7], [1] * 6, [0] * 6)
+    assert [c.tolist() for c in graph.report.cycles] == [[5, 6], [7, 8, 9, 10]]
+    assert graph.data.thread.tolist() == [0, 0, 2, 2, 2, 2]
