@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "emograph.ops",
     "emograph.social",
     "emograph.emotions",
+    "emograph.propagation",
     "emograph.dashboard",
     "ingest",
 ]
@@ -182,6 +183,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "emograph.emotions.tasks.embed_*": {"queue": "gpu"},
     "emograph.emotions.tasks.score_*": {"queue": "gpu"},
+    "emograph.propagation.tasks.propagate_emotions": {"queue": "gpu"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -207,6 +209,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "emograph.ops.tasks.worker_heartbeat",
         "schedule": crontab(minute="*"),
         "options": {"queue": "gpu", "expires": 50},
+    },
+    "propagate-recent": {
+        "task": "emograph.propagation.tasks.propagate_recent",
+        "schedule": crontab(minute=15),
+        "options": {"queue": "default", "expires": 3000},
     },
 }
 
@@ -247,3 +254,15 @@ EMOGRAPH_IMAGE_ENCODER = env.str("EMOGRAPH_IMAGE_ENCODER", default="efficientnet
 EMOGRAPH_SCORE_ON_IMPORT = env.bool("EMOGRAPH_SCORE_ON_IMPORT", default=True)
 # Post ids per scoring task: big enough to batch the encoder well, small enough to retry.
 EMOGRAPH_SCORE_BATCH = env.int("EMOGRAPH_SCORE_BATCH", default=1024)
+
+# --- Graph propagation (emograph/propagation, gnn/) -------------------------------------------
+# The residual GCN trained by `manage.py train_gnn`; its version keys the `graph` predictions.
+EMOGRAPH_GRAPH_MODEL = env.path(
+    "EMOGRAPH_GRAPH_MODEL",
+    default=REPO_DIR / "platform" / "emograph" / "propagation" / "artefacts" / "graph-gcn.pt",
+)
+# Graphs up to this many posts run in one batch; bigger ones in batches of whole threads
+# (exact: threads do not share edges). 1.27M posts: 1.3 GB peak batched, 3.5 GB in one batch.
+EMOGRAPH_GRAPH_BATCH_NODES = env.int("EMOGRAPH_GRAPH_BATCH_NODES", default=200_000)
+# Celery beat propagates over this many past hours, every hour.
+EMOGRAPH_PROPAGATE_HOURS = env.int("EMOGRAPH_PROPAGATE_HOURS", default=24)
