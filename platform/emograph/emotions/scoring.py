@@ -16,18 +16,10 @@ from emograph.social.models import Post, PostImage
 
 from .fusion import MIN_OCR_CHARS, gate_load, gated_fusion, late_fusion
 from .languages import pipeline_for
-from .models import EmotionPrediction, Modality, PostEmbedding, Stage
+from .models import Modality, PostEmbedding, Stage
 from .pipelines import routed_probabilities, text_pipelines
-from .services import prediction_fields
-from .taxonomy import EMOTIONS
+from .services import predictions_write
 from .vectors import vector_pack, vector_unpack
-
-PREDICTION_UPDATE_FIELDS = [
-    *(f"p_{e}" for e in EMOTIONS),
-    "label",
-    "confidence",
-    "details",
-]
 
 
 @dataclass
@@ -98,26 +90,6 @@ def embeddings_ensure(posts, encoder):
     return features.astype(np.float32), len(todo)
 
 
-def predictions_write(posts, probabilities, *, model_name, model_version, details):
-    rows = [
-        EmotionPrediction(
-            post_id=post.id,
-            stage=Stage.CONTENT,
-            model_name=model_name,
-            model_version=model_version,
-            details=detail,
-            **prediction_fields(probabilities=probs),
-        )
-        for post, probs, detail in zip(posts, probabilities, details, strict=True)
-    ]
-    EmotionPrediction.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["post", "stage", "model_name", "model_version"],
-        update_fields=PREDICTION_UPDATE_FIELDS,
-    )
-
-
 def posts_score(*, post_ids, pipelines=None, images=None):
     """Score the posts with these ids (unknown ids are reported, not an error: a post may have
     been deleted between queueing and scoring). `images`: the image models, loaded on first
@@ -153,8 +125,9 @@ def posts_score(*, post_ids, pipelines=None, images=None):
                     }
                 )
             predictions_write(
-                group,
+                [post.id for post in group],
                 probabilities,
+                stage=Stage.CONTENT,
                 model_name=pipeline.model_name,
                 model_version=pipeline.model_version,
                 details=details,

@@ -45,6 +45,31 @@ def prediction_record(
     return prediction
 
 
+# What a rerun of the same model version may change in its existing row.
+PREDICTION_UPDATE_FIELDS = [*(f"p_{e}" for e in EMOTIONS), "label", "confidence", "details"]
+
+
+def predictions_write(post_ids, probabilities, *, stage, model_name, model_version, details):
+    """Bulk upsert of one model version's predictions at one stage; `details` per row."""
+    rows = [
+        EmotionPrediction(
+            post_id=post_id,
+            stage=stage,
+            model_name=model_name,
+            model_version=model_version,
+            details=detail,
+            **prediction_fields(probabilities=probs),
+        )
+        for post_id, probs, detail in zip(post_ids, probabilities, details, strict=True)
+    ]
+    EmotionPrediction.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["post", "stage", "model_name", "model_version"],
+        update_fields=PREDICTION_UPDATE_FIELDS,
+    )
+
+
 def posts_queue_for_scoring(*, post_ids):
     """Every new or changed post passes through here after its import commits: queued for
     content scoring on the `gpu` queue in batches of EMOGRAPH_SCORE_BATCH ids (run in-process

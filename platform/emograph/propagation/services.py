@@ -13,8 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
-from emograph.emotions.models import EmotionPrediction, Stage
-from emograph.emotions.services import prediction_fields
+from emograph.emotions.models import Stage
+from emograph.emotions.services import predictions_write
 from emograph.emotions.taxonomy import EMOTIONS
 from gnn.artefact import GraphModel
 from gnn.graphs import post_graph
@@ -163,23 +163,13 @@ def predictions_write_graph(post_ids, probabilities, *, model_name, model_versio
 
 
 def _write_orm(post_ids, probabilities, model_name, model_version, details):
-    rows = [
-        EmotionPrediction(
-            post_id=int(post_id),
-            stage=Stage.GRAPH,
-            model_name=model_name,
-            model_version=model_version,
-            details=details,
-            **prediction_fields(probabilities=probs),
-        )
-        for post_id, probs in zip(post_ids, probabilities, strict=True)
-    ]
-    EmotionPrediction.objects.bulk_create(
-        rows,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["post", "stage", "model_name", "model_version"],
-        update_fields=[*(f"p_{e}" for e in EMOTIONS), "label", "confidence", "details"],
+    predictions_write(
+        post_ids.tolist(),
+        probabilities,
+        stage=Stage.GRAPH,
+        model_name=model_name,
+        model_version=model_version,
+        details=[details] * len(post_ids),
     )
 
 
