@@ -1,9 +1,8 @@
 """Reads for propagation: the posts of a window as plain arrays, ready for `gnn.graphs`.
 
-On PostgreSQL the rows come through one binary COPY parsed by numpy in a single call: every
-column is fixed-width and NULL-free (COALESCE to -1), so each row has the same byte layout
-and a structured dtype reads them all (a Python loop over a million fetched rows costs more
-than the GCN). Elsewhere (SQLite, the demo) the ORM reads them.
+On PostgreSQL the rows come through one binary COPY parsed by numpy in a single call (see
+`pgcopy`; every column is fixed-width and NULL-free, COALESCE to -1): a Python loop over a
+million fetched rows costs more than the GCN. Elsewhere (SQLite, the demo) the ORM reads them.
 """
 
 import io
@@ -15,6 +14,8 @@ from django.db import connection
 from emograph.emotions.models import EmotionPrediction, Stage
 from emograph.emotions.taxonomy import EMOTIONS
 from emograph.social.models import Post
+
+from .pgcopy import row_dtype, rows_unpack
 
 NONE = -1  # parent / author absent; probabilities of a post with no content prediction
 
@@ -58,16 +59,10 @@ COPY (
   ORDER BY p.id
 ) TO STDOUT (FORMAT binary)
 """
-# Binary COPY: 19-byte header, per row an int16 field count then (int32 length, value) per
-# field, big-endian; a 2-byte trailer.
-HEADER, TRAILER = 19, 2
-ROW = np.dtype(
-    [("fields", ">i2")]
-    + [(part, kind) for name, size, kind in
-       [("id", 8, ">i8"), ("parent", 8, ">i8"), ("author", 8, ">i8"), ("time", 8, ">f8")]
-       + [(f"p{i}", 4, ">f4") for i in range(len(EMOTIONS))]
-       for part, kind in ((f"{name}_len", ">i4"), (name, kind))]
-)  # fmt: skip
+PROBABILITIES = [(f"p{i}", ">f4") for i in range(len(EMOTIONS))]
+ROW = row_dtype(
+    [("id", ">i8"), ("parent", ">i8"), ("author", ">i8"), ("time", ">f8"), *PROBABILITIES]
+)
 
 
 def window_posts(t0, t1, topic_id=None) -> WindowPosts:
@@ -87,7 +82,7 @@ def _window_posts_copy(t0, t1, topic_id):
     with connection.cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
         for block in copy:
             buffer.write(block)
-    rows = np.frombuffer(buffer.getbuffer()[HEADER:-TRAILER], dtype=ROW)
+    rows = rows_unpack(buffer.getbuffer(), ROW)
     content = np.stack([rows[f"p{i}"] for i in range(len(EMOTIONS))], 1).astype(np.float32)
     return WindowPosts(
         post_id=rows["id"].astype(np.int64),

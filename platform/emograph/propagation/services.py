@@ -14,14 +14,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from emograph.emotions.models import Stage
-from emograph.emotions.services import predictions_write
+from emograph.emotions.services import PREDICTION_UPDATE_FIELDS, predictions_write
 from emograph.emotions.taxonomy import EMOTIONS
 from gnn.artefact import GraphModel
 from gnn.graphs import post_graph
 from gnn.propagation import UNIFORM, propagate
 
 from .models import PropagationRun
-from .selectors import window_posts
+from .pgcopy import row_dtype, rows_pack
+from .selectors import PROBABILITIES, window_posts
 
 logger = logging.getLogger(__name__)
 EXAMPLES = 20  # ids listed per kind of repair in a run's report
@@ -173,22 +174,14 @@ def _write_orm(post_ids, probabilities, model_name, model_version, details):
     )
 
 
-# The same binary COPY layout as the selector's, in the other direction.
-STAGE_ROW = np.dtype(
-    [("fields", ">i2"), ("id_len", ">i4"), ("id", ">i8")]
-    + [item for i in range(len(EMOTIONS)) for item in ((f"p{i}_len", ">i4"), (f"p{i}", ">f4"))]
-    + [("label_len", ">i4"), ("label", ">i2")]
-)
-COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
-COPY_TRAILER = b"\xff\xff"
+STAGE_ROW = row_dtype([("id", ">i8"), *PROBABILITIES, ("label", ">i2")])
 UPSERT = """
 INSERT INTO emotions_emotionprediction
   (post_id, stage, model_name, model_version, {columns}, label, confidence, details, created_at)
 SELECT s.post_id, 'graph', %(name)s, %(version)s, {values},
        (%(labels)s::text[])[s.label + 1], GREATEST({values}), %(details)s::jsonb, now()
 FROM propagation_stage s
-ON CONFLICT (post_id, stage, model_name, model_version) DO UPDATE SET
-  {updates}, label = EXCLUDED.label, confidence = EXCLUDED.confidence, details = EXCLUDED.details
+ON CONFLICT (post_id, stage, model_name, model_version) DO UPDATE SET {updates}
 WHERE ({current}) IS DISTINCT FROM ({excluded})
 """
 
@@ -197,17 +190,19 @@ def _write_copy(post_ids, probabilities, model_name, model_version, details):
     """COPY the rows (built as one numpy buffer) into a temporary table, then one upsert."""
     from psycopg.types.json import Jsonb
 
-    rows = np.zeros(len(post_ids), STAGE_ROW)
-    rows["fields"] = 2 + len(EMOTIONS)
-    rows["id_len"], rows["id"] = 8, post_ids
-    for i in range(len(EMOTIONS)):
-        rows[f"p{i}_len"], rows[f"p{i}"] = 4, probabilities[:, i]
-    rows["label_len"], rows["label"] = 2, probabilities.argmax(1)
+    payload = rows_pack(
+        STAGE_ROW,
+        {
+            "id": post_ids,
+            **{f"p{i}": probabilities[:, i] for i in range(len(EMOTIONS))},
+            "label": probabilities.argmax(1),
+        },
+    )
     columns = ", ".join(f"p_{e}" for e in EMOTIONS)
     sql = UPSERT.format(
         columns=columns,
         values=", ".join(f"s.p{i}::float8" for i in range(len(EMOTIONS))),
-        updates=", ".join(f"p_{e} = EXCLUDED.p_{e}" for e in EMOTIONS),
+        updates=", ".join(f"{field} = EXCLUDED.{field}" for field in PREDICTION_UPDATE_FIELDS),
         # A rerun over unchanged posts touches no row: no dead tuples, no index churn.
         current=", ".join(f"emotions_emotionprediction.p_{e}" for e in EMOTIONS),
         excluded=", ".join(f"EXCLUDED.p_{e}" for e in EMOTIONS),
@@ -221,7 +216,7 @@ def _write_copy(post_ids, probabilities, model_name, model_version, details):
             + ", label int2) ON COMMIT DROP"
         )
         with cursor.cursor.copy("COPY propagation_stage FROM STDIN (FORMAT binary)") as copy:
-            copy.write(COPY_HEADER + rows.tobytes() + COPY_TRAILER)
+            copy.write(payload)
         cursor.execute(
             sql,
             {
