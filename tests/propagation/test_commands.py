@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from emograph.propagation.models import PropagationRun
 from emograph.propagation.services import graph_model
 from gnn.artefact import GraphModel
 
@@ -75,3 +76,37 @@ def test_train_gnn_needs_a_zoned_window_and_one_source(tmp_path):
 def test_evaluate_graph_names_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match=r"gone\.csv: no such file"):
         call_command("evaluate_graph", "--data", str(tmp_path / "gone.csv"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("since", "expected"),
+    [
+        ("2026-01-01", r"--since: an ISO 8601 date-time with a zone is required, got '2026-01-01'"),
+        ("2026-13-01T00:00Z", r"--since: an ISO 8601 date-time with a zone is required"),
+    ],
+)
+def test_propagate_emotions_names_a_bad_window_bound(since, expected):
+    with pytest.raises(CommandError, match=expected):
+        call_command("propagate_emotions", "--since", since, "--until", "2026-02-01T00:00Z")
+
+
+@pytest.mark.django_db
+def test_propagate_emotions_refuses_an_unknown_topic_and_an_empty_window():
+    with pytest.raises(CommandError, match="--topic nope: no such topic"):
+        call_command("propagate_emotions", "--since", "2026-01-01T00:00Z",
+                     "--until", "2026-02-01T00:00Z", "--topic", "nope")  # fmt: skip
+    with pytest.raises(CommandError, match="empty window"):
+        call_command("propagate_emotions", "--since", "2026-01-01T00:00Z",
+                     "--until", "2026-01-01T00:00Z")  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_propagate_emotions_runs_a_window(capsys, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("propagate_emotions", "--since", "2026-01-01T00:00Z",
+                     "--until", "2026-02-01T00:00Z")  # fmt: skip
+    run = PropagationRun.objects.get()
+    assert capsys.readouterr().out.startswith(f"run {run.pk}: ")
+    assert run.status == PropagationRun.Status.DONE
+    assert run.window_start.isoformat() == "2026-01-01T00:00:00+00:00"

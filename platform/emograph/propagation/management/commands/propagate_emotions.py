@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_datetime
 
+from emograph.propagation.management.options import zoned_datetime
 from emograph.propagation.services import propagation_run_create
 from emograph.social.models import Topic
 
@@ -9,22 +9,24 @@ class Command(BaseCommand):
     help = "Queue graph propagation over a time window (optionally one topic)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--since", required=True, help="ISO 8601 with zone")
-        parser.add_argument("--until", required=True, help="ISO 8601 with zone")
+        parser.add_argument(
+            "--since", required=True, type=zoned_datetime, help="ISO 8601 with zone"
+        )
+        parser.add_argument(
+            "--until", required=True, type=zoned_datetime, help="ISO 8601 with zone"
+        )
         parser.add_argument("--topic", help="topic slug")
 
     def handle(self, *args, **options):
-        since, until = parse_datetime(options["since"]), parse_datetime(options["until"])
-        for key, value in (("since", since), ("until", until)):
-            if not value or value.tzinfo is None:
-                raise CommandError(f"--{key}: an ISO 8601 date-time with a zone is required")
         topic = None
         if options["topic"]:
             topic = Topic.objects.filter(slug=options["topic"]).first()
             if topic is None:
                 raise CommandError(f"--topic {options['topic']}: no such topic")
         try:
-            run = propagation_run_create(window_start=since, window_end=until, topic=topic)
+            run = propagation_run_create(
+                window_start=options["since"], window_end=options["until"], topic=topic
+            )
         except ValueError as problem:
             raise CommandError(str(problem)) from problem
         run.refresh_from_db()

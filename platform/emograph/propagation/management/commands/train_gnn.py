@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_datetime
 
+from emograph.propagation.management.options import zoned_datetime
 from emograph.propagation.training import graph_model_train, meld_inputs, platform_inputs
 
 
@@ -20,8 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--data", help="MELD-format CSV (e.g. train_sent_emo.csv)")
         parser.add_argument("--format", default="meld", choices=["meld"])
         parser.add_argument("--platform", action="store_true", help="train on the database")
-        parser.add_argument("--since", help="platform window start, ISO 8601 with zone")
-        parser.add_argument("--until", help="platform window end, ISO 8601 with zone")
+        parser.add_argument(
+            "--since", type=zoned_datetime, help="platform window start, ISO 8601 with zone"
+        )
+        parser.add_argument(
+            "--until", type=zoned_datetime, help="platform window end, ISO 8601 with zone"
+        )
         parser.add_argument(
             "--confident",
             type=float,
@@ -39,8 +43,14 @@ class Command(BaseCommand):
             raise CommandError("give either --data PATH or --platform")
         try:
             if options["platform"]:
-                since, until = (_when(options, key) for key in ("since", "until"))
-                inputs = platform_inputs(since, until, confident=options["confident"])
+                for key in ("since", "until"):
+                    if options[key] is None:
+                        raise CommandError(
+                            f"--{key}: an ISO 8601 date-time with a zone is required"
+                        )
+                inputs = platform_inputs(
+                    options["since"], options["until"], confident=options["confident"]
+                )
             else:
                 if not Path(options["data"]).is_file():
                     raise CommandError(f"{options['data']}: no such file")
@@ -55,10 +65,3 @@ class Command(BaseCommand):
         out.parent.mkdir(parents=True, exist_ok=True)
         model.save(out)
         log(f"saved {out} ({out.stat().st_size} bytes, version {model.version})")
-
-
-def _when(options, key):
-    value = options[key] and parse_datetime(options[key])
-    if not value or value.tzinfo is None:
-        raise CommandError(f"--{key}: an ISO 8601 date-time with a zone is required")
-    return value
