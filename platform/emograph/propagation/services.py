@@ -110,6 +110,8 @@ def window_propagate(t0, t1, *, topic_id=None, model=None, run_id=None):
     graph = post_graph(
         posts.post_id, posts.parent_id, posts.author_id, posts.time, has_features=has_content
     )
+    if not np.array_equal(graph.data.post_id.numpy(), posts.post_id):
+        raise AssertionError("window posts must arrive unique and in ascending id order")
     content = np.where(has_content[:, None], posts.content, np.float32(UNIFORM))
     seconds["build"] = time.perf_counter() - clock
 
@@ -126,12 +128,9 @@ def window_propagate(t0, t1, *, topic_id=None, model=None, run_id=None):
         "topic": topic_id,
         "edges": [int(t) for t in model.edge_types],
     }
-    if not np.array_equal(graph.data.post_id.numpy(), posts.post_id):
-        raise AssertionError("window posts must arrive unique and in ascending id order")
-    keep = has_content
     predictions_write_graph(
-        posts.post_id[keep],
-        probabilities[keep],
+        posts.post_id[has_content],
+        probabilities[has_content],
         model_name=graph_model_name(model),
         model_version=model.version,
         details=details,
@@ -140,10 +139,10 @@ def window_propagate(t0, t1, *, topic_id=None, model=None, run_id=None):
 
     report = graph.report
     skipped = posts.post_id[~has_content]
-    moved = probabilities[keep].argmax(1) != posts.content[keep].argmax(1)
+    moved = probabilities[has_content].argmax(1) != posts.content[has_content].argmax(1)
     return {
         "posts": len(posts),
-        "written": int(keep.sum()),
+        "written": int(has_content.sum()),
         "skipped": len(skipped),
         "skipped_examples": skipped[:EXAMPLES].tolist(),
         "label_changed": int(moved.sum()),
