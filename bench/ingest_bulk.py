@@ -12,7 +12,6 @@ Uses (and drops) its own database, `emograph_bench`, on the server of $BENCH_DAT
 import argparse
 import csv
 import json
-import os
 import random
 import resource
 import sys
@@ -20,9 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from scratch_db import drop_database, scratch_database
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "goemotions" / "ekman" / "train.tsv"
-SERVER = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 BENCH_DB = "emograph_bench"
 
 
@@ -32,11 +32,7 @@ def main():
     parser.add_argument("--baseline-posts", type=int, default=5_000)
     args = parser.parse_args()
 
-    fresh_database()
-    django_setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    scratch_database(BENCH_DB)
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.csv"
@@ -73,36 +69,7 @@ def main():
         "posts": args.posts,
     }
     print(json.dumps(result))
-    drop_database()
-
-
-def fresh_database():
-    import psycopg
-
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-
-
-def drop_database():
-    from django.db import connections
-
-    connections.close_all()
-    import psycopg
-
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-
-
-def django_setup():
-    sys.path[:0] = [str(REPO / "platform"), str(REPO)]
-    os.environ["DATABASE_URL"] = SERVER.rsplit("/", 1)[0] + "/" + BENCH_DB
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    drop_database(BENCH_DB)
 
 
 def write_posts(path, n):

@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scratch_db import drop_database, scratch_database
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
-SERVER = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 BENCH_DB = "emograph_bench_graph"
 NULL = "\\N"  # COPY text format
 ARTEFACT = REPO / "platform/emograph/propagation/artefacts/graph-gcn.pt"
@@ -111,29 +111,15 @@ def case_task(posts):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM emotions_emotionprediction WHERE stage = 'graph'")
         graph_rows = cursor.fetchone()[0]
-    connection.close()
-    drop_database()
+    drop_database(BENCH_DB)
     return {"runs": runs, "graph_rows": graph_rows, "peak_mb": peak_mb()}
 
 
 def database_fill(posts):
     """Migrate a fresh database, then COPY the forest in as posts with content predictions."""
-    import psycopg
-
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    sys.path[:0] = [str(REPO / "platform")]
-    os.environ["DATABASE_URL"] = SERVER.rsplit("/", 1)[0] + "/" + BENCH_DB
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    scratch_database(BENCH_DB)
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     ids, parents, authors, times = forest(posts)
     content = content_probabilities(posts)
     start = time.perf_counter()
@@ -182,13 +168,6 @@ def _copy(cursor, target, lines, chunk=200_000):
                 copy.write(buffer.getvalue())
                 buffer = io.StringIO()
         copy.write(buffer.getvalue())
-
-
-def drop_database():
-    import psycopg
-
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 def child(case, posts, batch_nodes):
