@@ -111,8 +111,8 @@ FROM ingest_written w
 JOIN ingest_post_stage s USING (line)
 CROSS JOIN LATERAL unnest(s.topic_slugs, s.topic_names) AS t(slug, name)
 ON CONFLICT (slug) DO NOTHING;
-DELETE FROM social_posttopic pt USING ingest_written w
-WHERE pt.post_id = w.post_id AND NOT w.inserted;
+DELETE FROM social_posttopic pt USING ingest_written w, social_topic t
+WHERE pt.post_id = w.post_id AND NOT w.inserted AND t.id = pt.topic_id AND t.kind = 'tag';
 INSERT INTO social_posttopic (post_id, topic_id, post_created_at)
 SELECT w.post_id, t.id, s.created_at
 FROM ingest_written w

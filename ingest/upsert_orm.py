@@ -161,8 +161,11 @@ def post_fields(row):
 
 
 def topics_link(records, post_ids):
-    """Replace the topic links of written posts (a changed post may have lost a tag)."""
-    PostTopic.objects.filter(post_id__in=[post_ids[r.line] for r in records]).delete()
+    """Replace the tag links of written posts (a changed post may have lost a tag); source and
+    watchlist links are monitoring's to keep (emograph.monitoring.assign)."""
+    PostTopic.objects.filter(
+        post_id__in=[post_ids[r.line] for r in records], topic__kind=Topic.Kind.TAG
+    ).delete()
     per_record = [(r, topic_slugs(r)) for r in records]
     names = {slug: name for _, slugs in per_record for slug, name in slugs.items()}
     if not names:

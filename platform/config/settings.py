@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "emograph.social",
     "emograph.emotions",
     "emograph.propagation",
+    "emograph.monitoring",
     "emograph.dashboard",
     "ingest",
 ]
@@ -215,6 +216,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
         "options": {"queue": "default", "expires": 3000},
     },
+    "maintain-trends": {
+        "task": "emograph.monitoring.tasks.maintain_trends",
+        "schedule": crontab(minute="*/15"),
+        "options": {"queue": "default", "expires": 600},
+    },
+    "resend-notifications": {
+        "task": "emograph.monitoring.tasks.resend_notifications",
+        "schedule": crontab(minute="*/5"),
+        "options": {"queue": "default", "expires": 240},
+    },
+    "detect-crises": {
+        "task": "emograph.monitoring.tasks.detect_crises",
+        "schedule": crontab(minute=5),
+        "options": {"queue": "default", "expires": 3000},
+    },
 }
 
 # --- EmoGraph --------------------------------------------------------------------------------
@@ -266,3 +282,15 @@ EMOGRAPH_GRAPH_MODEL = env.path(
 EMOGRAPH_GRAPH_BATCH_NODES = env.int("EMOGRAPH_GRAPH_BATCH_NODES", default=200_000)
 # Celery beat propagates over this many past hours, every hour.
 EMOGRAPH_PROPAGATE_HOURS = env.int("EMOGRAPH_PROPAGATE_HOURS", default=24)
+
+# --- Monitoring (emograph/monitoring) ----------------------------------------------------------
+# The stage whose trend buckets the crisis detector watches ("content" or "graph").
+EMOGRAPH_ALERT_STAGE = env.str("EMOGRAPH_ALERT_STAGE", default="content")
+# Absolute address of the dashboard, for links in emails and webhooks.
+EMOGRAPH_BASE_URL = env.str("EMOGRAPH_BASE_URL", default="http://127.0.0.1:8000")
+EMOGRAPH_WEBHOOK_TIMEOUT = env.float("EMOGRAPH_WEBHOOK_TIMEOUT", default=5.0)
+# A notification is tried this many times, waiting BACKOFF, 2x, 4x... seconds, then failed.
+EMOGRAPH_NOTIFY_ATTEMPTS = env.int("EMOGRAPH_NOTIFY_ATTEMPTS", default=5)
+EMOGRAPH_NOTIFY_BACKOFF = env.float("EMOGRAPH_NOTIFY_BACKOFF", default=30.0)
+# The beat task re-reads the buckets of posts created in this many past hours.
+EMOGRAPH_TREND_REFRESH_HOURS = env.int("EMOGRAPH_TREND_REFRESH_HOURS", default=3)

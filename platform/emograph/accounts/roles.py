@@ -1,7 +1,8 @@
 """The three roles, as Django groups.
 
 viewer  - reads dashboards and data.
-analyst - viewer, plus annotating emotions (human predictions) and starting imports.
+analyst - viewer, plus annotating emotions (human predictions), starting imports and
+          acknowledging or resolving alerts.
 admin   - everything in EmoGraph's apps, plus managing users.
 
 Groups are created by a data migration; their permissions are (re)applied after every
@@ -15,7 +16,13 @@ PROJECT_APPS = ("social", "emotions", "monitoring", "dashboard", "ops", "ingest"
 # Permissions each role holds on the project apps: an action ("view") or a full codename.
 GRANTS = {
     VIEWER: {"view"},
-    ANALYST: {"view", "add_emotionprediction", "change_emotionprediction", "add_importjob"},
+    ANALYST: {
+        "view",
+        "add_emotionprediction",
+        "change_emotionprediction",
+        "add_importjob",
+        "change_alert",
+    },  # acknowledge and resolve alerts
     ADMIN: {"view", "add", "change", "delete"},
 }
 ADMIN_AUTH_GRANTS = {"view", "add", "change", "delete"}  # users and groups

@@ -11,8 +11,13 @@ from .scoring import posts_score
 
 @shared_task(bind=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=5)
 def score_posts(self, post_ids):
-    """Embed (what is missing or stale) and score one batch of posts; safe to rerun."""
-    return posts_score(post_ids=post_ids).as_dict()
+    """Embed (what is missing or stale) and score one batch of posts; safe to rerun. The
+    trend buckets the batch touches are refreshed next, on the default queue."""
+    from emograph.monitoring.tasks import posts_scored
+
+    report = posts_score(post_ids=post_ids).as_dict()
+    posts_scored.delay(post_ids)
+    return report
 
 
 @celeryd_after_setup.connect

@@ -6,13 +6,20 @@ from django.conf import settings
 
 from config.celery import TRANSIENT_ERRORS, refuse_start_unless
 
+from .models import PropagationRun
 from .services import graph_model, propagation_run_create, propagation_run_execute, recent_window
 
 
 @shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3)
 def propagate_emotions(run_id):
-    """One window (and topic) of graph propagation; rerunning it rewrites the same rows."""
-    return propagation_run_execute(run_id)
+    """One window (and topic) of graph propagation; rerunning it rewrites the same rows. The
+    window's graph-stage trend buckets are refreshed next, on the default queue."""
+    from emograph.monitoring.tasks import window_refreshed
+
+    result = propagation_run_execute(run_id)
+    run = PropagationRun.objects.get(pk=run_id)
+    window_refreshed.delay(run.window_start.isoformat(), run.window_end.isoformat())
+    return result
 
 
 @shared_task
