@@ -101,7 +101,11 @@ def test_a_single_post_bucket_and_a_topic_without_posts():
     trend_buckets_rebuild(now=T0 + dt.timedelta(days=1))
     assert bucket(lonely, "hour", T0).negative_share == 1.0
     assert not TrendBucket.objects.filter(topic=empty).exists()
-    assert trend_buckets_rebuild(topic_ids=[empty.id]) == {"hours": 0, "future_hours": 0}
+    assert trend_buckets_rebuild(topic_ids=[empty.id]) == {
+        "hours": 0,
+        "future_hours": 0,
+        "stale_deleted": 0,
+    }
 
 
 def test_rebuild_equals_the_incremental_result():
@@ -124,3 +128,17 @@ def test_rebuild_equals_the_incremental_result():
     assert [r[5] for r in rebuilt] == pytest.approx([r[5] for r in incremental])
     weeks = TrendBucket.objects.filter(granularity="week").aggregate(n=Sum("n"))["n"]
     assert weeks == 40
+
+
+def test_rebuild_keeps_the_detectors_marks_and_drops_buckets_no_post_backs():
+    topic = TopicFactory()
+    kept, dropped = scored(topic, T0, ANGRY), scored(topic, T0 + dt.timedelta(hours=3), CALM)
+    now = T0 + dt.timedelta(days=1)
+    trend_buckets_refresh(hours=post_hours([kept.id, dropped.id]), now=now)
+    TrendBucket.objects.filter(start=T0, granularity="hour").update(hot=True, z=4.2)
+    PostTopic.objects.filter(post=dropped).delete()  # e.g. a watchlist rule was narrowed
+    report = trend_buckets_rebuild(topic_ids=[topic.id], now=now)
+    assert report["stale_deleted"] == 1  # its hour; its day and week still hold a post
+    hour = bucket(topic, "hour", T0)
+    assert (hour.hot, hour.z, hour.n) == (True, 4.2, 1)
+    assert not TrendBucket.objects.filter(start=T0 + dt.timedelta(hours=3)).exists()

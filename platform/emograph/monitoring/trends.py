@@ -13,7 +13,9 @@ time comes: the beat task refreshes the recent hours and picks them up then.
 """
 
 import datetime as dt
+import operator
 from collections import defaultdict
+from functools import reduce
 
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
@@ -66,13 +68,7 @@ def _hourly_from_predictions(stage, spans):
         .order_by("-created_at", "-id")
         .values("id")[:1]
     )
-    where = Q()
-    for topic_id, (first, last) in spans.items():
-        where |= Q(
-            post__posttopic__topic_id=topic_id,
-            post__posttopic__post_created_at__gte=first,
-            post__posttopic__post_created_at__lt=last + HOUR,
-        )
+    where = _span_q(spans, "post__posttopic__topic_id", "post__posttopic__post_created_at", HOUR)
     rows = (
         EmotionPrediction.objects.filter(where, stage=stage)
         .filter(id=Subquery(newest))
@@ -88,9 +84,7 @@ def _hourly_from_predictions(stage, spans):
 
 def _rollup_from_hours(stage, granularity, spans):
     trunc, length = ROLLUPS[granularity]
-    where = Q()
-    for topic_id, (first, last) in spans.items():
-        where |= Q(topic_id=topic_id, start__gte=first, start__lt=last + length)
+    where = _span_q(spans, "topic_id", "start", length)
     rows = (
         TrendBucket.objects.filter(where, stage=stage, granularity="hour")
         .values("topic", period=trunc("start", tzinfo=UTC))
@@ -120,13 +114,36 @@ def _write(stage, granularity, keys, values):
         update_fields=[*BUCKET_VALUES, "updated_at"],
         batch_size=2_000,
     )
-    empty = defaultdict(list)
-    for topic_id, start in set(keys) - set(values):
-        empty[topic_id].append(start)
-    for topic_id, starts in empty.items():
-        TrendBucket.objects.filter(
-            topic_id=topic_id, stage=stage, granularity=granularity, start__in=starts
-        ).delete()
+    gone = set(keys) - set(values)
+    if not gone:
+        return
+    existing = TrendBucket.objects.filter(
+        _span_q(_spans(gone), "topic_id", "start", HOUR), stage=stage, granularity=granularity
+    ).values_list("id", "topic_id", "start")
+    stale = [pk for pk, topic_id, start in existing if (topic_id, start) in gone]
+    for i in range(0, len(stale), 10_000):
+        TrendBucket.objects.filter(id__in=stale[i : i + 10_000]).delete()
+
+
+def _span_q(spans, topic_field, time_field, length):
+    """One Q term per distinct [first, last] span (a batch's topics mostly share one): a few
+    OR terms instead of one per topic. Still exact: every bucket inside is recomputed."""
+    by_span = defaultdict(list)
+    for topic_id, span in spans.items():
+        by_span[span].append(topic_id)
+    return reduce(
+        operator.or_,
+        (
+            Q(
+                **{
+                    f"{topic_field}__in": sorted(ids),
+                    f"{time_field}__gte": first,
+                    f"{time_field}__lt": last + length,
+                }
+            )
+            for (first, last), ids in by_span.items()
+        ),
+    )
 
 
 def _spans(keys):
@@ -138,10 +155,12 @@ def _spans(keys):
 
 
 def _lock(topic_ids):
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for topic_id in sorted(topic_ids):  # one order everywhere: no deadlock
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, topic_id])
+    if connection.vendor == "postgresql" and topic_ids:
+        with connection.cursor() as cursor:  # one sorted order everywhere: no deadlock
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, t::int)) FROM unnest(%s::bigint[]) AS t",
+                [LOCK_NAMESPACE, sorted(topic_ids)],
+            )
 
 
 def trend_buckets_refresh(*, hours, stages=STAGES, now=None):
@@ -194,29 +213,30 @@ def trend_buckets_refresh_window(*, start, end, topic_ids=None, stages=STAGES, n
 
 
 def trend_buckets_rebuild(*, topic_ids=None, chunk_days=7, now=None, log=lambda _: None):
-    """Throw the buckets away and recompute them from the raw rows, a week of posts at a time
-    (repair, or after changing a watchlist's rules)."""
-    buckets = TrendBucket.objects.all()
+    """Recompute every bucket from the raw rows, a week of posts at a time (repair, or after a
+    watchlist's rules changed), then delete the buckets no post backs any more. Buckets are
+    rewritten in place, so dashboards never see them empty and the detector keeps its hot
+    flags."""
+    started = timezone.now()
     links = PostTopic.objects.all()
+    buckets = TrendBucket.objects.all()
     if topic_ids is not None:
-        buckets, links = (
-            buckets.filter(topic_id__in=topic_ids),
+        links, buckets = (
             links.filter(topic_id__in=topic_ids),
+            buckets.filter(topic_id__in=topic_ids),
         )
-    buckets.delete()
-    span = links.order_by().values_list("post_created_at", flat=True)
+    times = links.order_by().values_list("post_created_at", flat=True)
     first, last = (
-        span.order_by("post_created_at").first(),
-        span.order_by("-post_created_at").first(),
+        times.order_by("post_created_at").first(),
+        times.order_by("-post_created_at").first(),
     )
-    if first is None:
-        return {"hours": 0, "future_hours": 0}
     total = {"hours": 0, "future_hours": 0}
-    start = week_floor(first)
-    while start <= last:
+    start = week_floor(first) if first else None
+    while start is not None and start <= last:
         end = start + dt.timedelta(days=chunk_days)
         report = trend_buckets_refresh_window(start=start, end=end, topic_ids=topic_ids, now=now)
         total = {key: total[key] + report[key] for key in total}
         log(f"{start:%Y-%m-%d}: {report['hours']} topic-hours")
         start = end
-    return total
+    stale, _ = buckets.filter(updated_at__lt=started).delete()
+    return {**total, "stale_deleted": stale}

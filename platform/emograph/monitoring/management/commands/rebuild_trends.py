@@ -40,6 +40,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{report['hours']} topic-hours rebuilt; "
-                f"{report['future_hours']} dated in the future left for later"
+                f"{report['future_hours']} dated in the future left for later; "
+                f"{report['stale_deleted']} buckets no post backs any more deleted"
             )
         )
