@@ -89,9 +89,9 @@ def test_a_two_hour_spike_opens_one_alert_that_explains_itself_and_notifies_once
     alert = Alert.objects.get()
     assert alert.state == "open"
     assert alert.emotion in ("negative", "anger")
-    assert alert.started_at == NOW - 2 * HOUR
-    assert alert.detected_at == NOW - HOUR
-    assert alert.observed == pytest.approx(18 / 40)
+    assert alert.started_at == NOW - 2 * HOUR  # 16 angry of 40 against ~4: extreme at once
+    assert alert.detected_at == NOW - 2 * HOUR
+    assert alert.observed == pytest.approx(16 / 40)
     assert alert.expected == pytest.approx(0.1, abs=0.05)
     x = alert.explanation
     assert {s["name"] for s in x["series"]} == {"negative", "anger", "disgust", "fear", "sadness"}
@@ -109,7 +109,7 @@ def test_a_two_hour_spike_opens_one_alert_that_explains_itself_and_notifies_once
     assert delivery["json"]["alert"]["id"] == alert.id
     assert delivery["json"]["alert"]["link"].startswith("https://emograph.example/topics/bridge/")
     assert Notification.objects.get().state == "sent"
-    assert TrendBucket.objects.get(topic=topic, start=NOW - HOUR, granularity="hour").hot
+    assert TrendBucket.objects.get(topic=topic, start=NOW - 2 * HOUR, granularity="hour").hot
 
 
 def test_a_long_crisis_is_one_episode_that_resolves_itself_when_calm():

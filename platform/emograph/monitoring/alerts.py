@@ -91,11 +91,11 @@ def alerts_detect(*, now=None, detector=DEFAULT_DETECTOR):
 
 
 def _excluded(data, topic):
-    """Hours left out of baselines: hot hours and the span of every past or open episode."""
-    excluded = data.hot.copy()
+    """Hours left out of baselines: the span of every past or open episode (as `replay`)."""
+    excluded = np.zeros(len(data.n), bool)
     for started, ended in topic.alerts.values_list("started_at", "ended_at"):
         a = max(data.index(started), 0)
-        b = data.index(ended) if ended else len(excluded) - 1
+        b = data.index(ended) - 1 if ended else len(excluded) - 1
         excluded[a : b + 1] = True
     return excluded
 
@@ -112,8 +112,6 @@ def topic_judge(*, topic, stage, data, last, detector):
         t = data.index(hour)
         previous = bucket_score(data.counts, data.n, excluded, t - 1, detector) if t else None
         score = bucket_score(data.counts, data.n, excluded, t, detector)
-        if score.hot.any():
-            excluded[t] = data.hot[t] = True
         _bucket_mark(topic, stage, hour, score)
         if alert is None and opens(previous, score, detector):
             started = hour - HOUR if previous is not None and previous.hot.any() else hour
@@ -132,6 +130,7 @@ def topic_judge(*, topic, stage, data, last, detector):
             if quiet:
                 ended = hour - detector.calm_buckets * HOUR
                 outcome["resolved"] += alert_resolve(alert=alert, ended=ended + HOUR)
+                excluded[t - detector.calm_buckets + 1 : t + 1] = False  # calm: back in baselines
                 alert = None
             else:
                 _alert_extend(alert, hour, score)
@@ -247,7 +246,6 @@ def alert_explanation(*, topic, stage, data, started, detected, score):
                 "name": name,
                 "observed": _num(score.observed[i]),
                 "expected": _num(score.expected[i]),
-                "sigma": _num(score.sigma[i]),
                 "z": _num(score.z[i]),
                 "observed_posts": int(data.counts[i, t]),
                 "expected_posts": _num(score.expected[i] * n),

@@ -2,18 +2,26 @@
 that raises alerts and `bench/alerts.py` run exactly this code.
 
 Per topic, five series are watched: the share of posts labelled negative (anger, disgust, fear
-or sadness) and the share of each of those four. For hour t the expected share is a weighted
-median of the same hour on the previous `history_days` days, the same weekday weighing
-`weekday_weight` times as much (hour-of-day and day-of-week seasonality); its spread is the
-weighted MAD. Hours that belonged to a past episode, or were hot themselves, are left out of
-later baselines, so a crisis does not become the new normal. The spread is floored by the
-binomial noise of the current hour's volume, so a quiet hour cannot look extreme.
+or sadness) and the share of each of those four. Shares are compared on the arcsine-square-root
+scale, where binomial noise is 1/(2 sqrt n) whatever the rate, so a rare emotion's few posts are
+not read as a Gaussian tail. For hour t the reference hours are the same hour and its
+`neighbour_hours` neighbours on each of the previous `history_days` days, the same weekday
+weighing `weekday_weight` times as much (hour-of-day and day-of-week seasonality). The expected
+value is their weighted median (or their pooled rate when higher: a rare emotion's median is
+often 0); the spread is the weighted MAD, floored by the binomial noise of the current hour's
+volume (a quiet hour cannot look extreme) and inflated for the median's own estimation error
+(sqrt(1 + pi / 2n) for n effective reference hours). Hours of past episodes are left out of
+later baselines, so a crisis does not become the new normal.
 
 An hour is *hot* in a series when its z-score passes `z_hot`, it has at least `min_posts` posts
 and at least `min_excess` more posts of that emotion than expected. An episode opens when one
 hour is extreme (`z_single`) or two hours in a row are hot and their combined z (the sum over
 sqrt 2, a two-hour CUSUM) passes `z_pair`; it closes after `calm_buckets` hours in a row with
 every series below `z_calm`. One episode per topic at a time: that is the no-storm rule.
+
+Defaults were tuned with `python bench/alerts.py --tune` on development timelines only (real
+RumourEval traindev and SMP2020 virus_train posts on a simulated clock, injected spikes); the
+bench reports held-out timelines beside them.
 """
 
 from dataclasses import dataclass
@@ -30,21 +38,22 @@ SEVERITIES = ((8.0, "critical"), (5.0, "major"), (0.0, "warning"))
 class DetectorSettings:
     history_days: int = 14
     weekday_weight: float = 3.0
-    neighbour_hours: int = 1
+    neighbour_hours: int = 2  # reference hours t-24d-k .. t-24d+k for each past day d
     min_history: int = 5  # reference hours needed before an hour can be scored
-    min_posts: int = 20
-    min_excess: float = 3.0
-    z_hot: float = 2.0
+    min_posts: int = 10
+    min_excess: float = 2.0
+    z_hot: float = 1.5
     z_pair: float = 3.5
-    z_single: float = 5.0
+    z_single: float = 4.0
     z_calm: float = 2.0
     calm_buckets: int = 2
-    sigma_floor: float = 0.01
+    sigma_floor: float = 0.01  # on the arcsine-square-root scale
 
 
 @dataclass(frozen=True)
 class BucketScore:
-    """One hour of one topic: per series (SERIES order) observed and expected share, z."""
+    """One hour of one topic, per series (SERIES order): observed and expected share, sigma
+    (the spread on the arcsine-square-root scale z is measured on), z and hot."""
 
     observed: np.ndarray
     expected: np.ndarray
@@ -82,15 +91,19 @@ def series_counts(n_label: np.ndarray) -> np.ndarray:
     return np.stack([anger + disgust + fear + sadness, anger, disgust, fear, sadness])
 
 
+def reference_hours(t, settings):
+    """Hours whose shares make hour t's baseline, and the day (1..history_days) each is from."""
+    width = 2 * settings.neighbour_hours + 1
+    days = np.repeat(np.arange(1, settings.history_days + 1), width)
+    shift = np.tile(np.arange(width) - settings.neighbour_hours, settings.history_days)
+    return t - HOURS_PER_DAY * days + shift, days
+
+
 def bucket_score(counts, n, excluded, t, settings=DetectorSettings()) -> BucketScore:
     """Score hour `t` of one topic. `counts` (5, T) posts per series, `n` (T,) posts, `excluded`
     (T,) hours left out of baselines. Only hours before t are read as history."""
     counts, n = np.asarray(counts, np.float64), np.asarray(n, np.float64)
-    days = np.repeat(np.arange(1, settings.history_days + 1), 2 * settings.neighbour_hours + 1)
-    shift = np.tile(
-        np.arange(-settings.neighbour_hours, settings.neighbour_hours + 1), settings.history_days
-    )
-    ref = t - HOURS_PER_DAY * days + shift
+    ref, days = reference_hours(t, settings)
     inside = (ref >= 0) & (ref < t)
     ref = np.where(inside, ref, 0)
     usable = inside & (n[ref] >= settings.min_posts) & ~np.asarray(excluded, bool)[ref]
@@ -103,9 +116,9 @@ def bucket_score(counts, n, excluded, t, settings=DetectorSettings()) -> BucketS
     median = weighted_median(history, wide)
     spread = 1.4826 * weighted_median(np.abs(history - median[:, None]), wide)
     centre = np.fmax(median, np.arcsin(np.sqrt(np.clip(pooled, 0.0, 1.0))))
-    noise = 0.5 / np.sqrt(max(n[t], 1.0))
+    binomial = 0.5 / np.sqrt(max(n[t], 1.0))
     effective = weights.sum() ** 2 / max((weights**2).sum(), 1e-12)
-    sigma = np.maximum(np.fmax(spread, noise), settings.sigma_floor)
+    sigma = np.maximum(np.fmax(spread, binomial), settings.sigma_floor)
     sigma = sigma * np.sqrt(1 + np.pi / (2 * max(effective, 1.0)))
     z = (np.arcsin(np.sqrt(observed)) - centre) / sigma
     expected = np.sin(centre) ** 2
@@ -146,19 +159,21 @@ class Episode:
 
 def replay(counts, n, settings=DetectorSettings(), *, start=0) -> list[Episode]:
     """Run the detector hour by hour over a whole timeline, as the hourly task would, and
-    return its episodes. Hours before `start` are history only."""
+    return its episodes. Hours before `start` are history only. The hours of each episode
+    (start..end, and so far while it is open) are excluded from later baselines."""
     counts, n = np.asarray(counts, np.float64), np.asarray(n, np.float64)
     excluded = np.zeros(len(n), bool)
     episodes: list[Episode] = []
     open_episode, previous, quiet = None, None, 0
     for t in range(start, len(n)):
         score = bucket_score(counts, n, excluded, t, settings)
-        excluded[t] = score.hot.any()
         if open_episode is None:
             if opens(previous, score, settings):
                 first = t - 1 if previous is not None and previous.hot.any() else t
-                open_episode = Episode(first, t, peak_z=float(score.z[score.top]), series=score.top)
+                open_episode = Episode(first, t, peak_z=float(score.z[score.top]),
+                                       series=score.top)  # fmt: skip
                 episodes.append(open_episode)
+                excluded[first : t + 1] = True
                 quiet = 0
         else:
             excluded[t] = True
@@ -167,6 +182,7 @@ def replay(counts, n, settings=DetectorSettings(), *, start=0) -> list[Episode]:
             quiet = quiet + 1 if calm(score, settings) else 0
             if quiet >= settings.calm_buckets:
                 open_episode.end = t - quiet
+                excluded[open_episode.end + 1 : t + 1] = False
                 open_episode = None
         previous = score
     return episodes
