@@ -110,3 +110,15 @@ def test_an_empty_topic_page_says_so(client):
     body = client.get(reverse("dashboard:topic", args=[topic.slug])).content.decode()
     assert "No scored posts in this range" in body
     assert "No alerts for this topic" in body
+
+
+def test_a_quiet_topics_chart_ends_at_its_newest_data(client):
+    client.force_login(role_user("viewer"))
+    topic = TopicFactory()
+    start = dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
+    TrendBucket.objects.create(
+        topic=topic, stage="content", granularity="day", start=start, n=5, n_anger=5, sum_anger=5.0
+    )
+    body = client.get(reverse("dashboard:topic", args=[topic.slug]), {"by": "day"}).content
+    assert b"polyline" in body
+    assert b"2019-01-01 00:00" in body

@@ -12,6 +12,7 @@ from emograph.monitoring.models import Alert
 from emograph.monitoring.selectors import (
     STEP,
     alerts_for_list,
+    topic_latest_bucket,
     topic_series,
     topics_for_list,
     topics_negative_shift,
@@ -79,7 +80,11 @@ def topic(request, slug):
     stage = request.GET.get("stage", "content")
     stage = stage if stage in ("content", "graph") else "content"
     focus = _moment(request.GET.get("focus"))
-    end = (focus + RANGES[granularity] / 2) if focus else timezone.now()
+    latest = topic_latest_bucket(topic_id=topic.id, stage=stage, granularity=granularity)
+    if focus:
+        end = focus + RANGES[granularity] / 2
+    else:  # end at the newest data: a topic that went quiet still shows its last weeks
+        end = min(latest, timezone.now()) if latest else timezone.now()
     end = min(end, timezone.now()) + STEP[granularity]
     start = end - RANGES[granularity]
     series = topic_series(

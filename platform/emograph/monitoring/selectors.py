@@ -40,6 +40,17 @@ def topic_series(*, topic_id, start, end, stage="content", granularity="hour"):
     return series
 
 
+def topic_latest_bucket(*, topic_id, stage="content", granularity="hour"):
+    """Start of the topic's newest bucket, or None: charts of quiet topics end there, not at
+    an empty 'now'."""
+    return (
+        TrendBucket.objects.filter(topic_id=topic_id, stage=stage, granularity=granularity)
+        .order_by("-start")
+        .values_list("start", flat=True)
+        .first()
+    )
+
+
 def topics_negative_shift(
     *, now, stage="content", recent_hours=24, baseline_days=7, min_posts=20, limit=10
 ):
