@@ -62,7 +62,10 @@ class TrendBucket(models.Model):
         DAY = "day", "Day"
         WEEK = "week", "Week"
 
-    topic = models.ForeignKey("social.Topic", on_delete=models.CASCADE, related_name="buckets")
+    # No index of its own: trend_bucket_unique starts with topic and serves those lookups.
+    topic = models.ForeignKey(
+        "social.Topic", on_delete=models.CASCADE, related_name="buckets", db_index=False
+    )
     stage = models.CharField(max_length=8, choices=Stage.choices)
     granularity = models.CharField(max_length=4, choices=Granularity.choices)
     start = models.DateTimeField()
