@@ -41,14 +41,13 @@ Targets (the issue): fast p95 < 100 ms and ratio >= 10. Prints a table, then one
 
 import argparse
 import datetime as dt
-import io
 import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from scratch_db import drop_database, scratch_database
+from scratch_db import copy_lines, drop_database, scratch_database
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_DB = "emograph_bench_dashboard"
@@ -67,17 +66,6 @@ STAGE = "content"
 
 
 # ---------------------------------------------------------------- seeding
-
-
-def _copy(cursor, target, lines, chunk=100_000):
-    with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
-        buffer = io.StringIO()
-        for n, line in enumerate(lines, 1):
-            buffer.write(line)
-            if n % chunk == 0:
-                copy.write(buffer.getvalue())
-                buffer = io.StringIO()
-        copy.write(buffer.getvalue())
 
 
 def _stamps(seconds):
@@ -150,7 +138,7 @@ class World:
         """COPY the posts with indexes in `rows` (a slice of post positions) and their links
         and predictions (the old version's rows last)."""
         ids, stamp = self.ids, self.stamp
-        _copy(
+        copy_lines(
             cursor,
             "social_post (id, source_id, external_id, parent_external_id, text, language, "
             "created_at, ingested_at, updated_at, content_hash)",
@@ -158,7 +146,7 @@ class World:
              for i in range(rows.start, rows.stop)),
         )  # fmt: skip
         lo, hi = np.searchsorted(self.link_post, [rows.start, rows.stop])
-        _copy(
+        copy_lines(
             cursor,
             "social_posttopic (post_id, topic_id, post_created_at)",
             (f"{ids[i]}\t{t}\t{stamp[i]}\n"
@@ -169,12 +157,12 @@ class World:
                    + ", ".join(f"p_{e}" for e in EMOTIONS)
                    + ", label, confidence, details, created_at)")  # fmt: skip
         line = "%d\tcontent\tbench\t%s\t" + "%.6f\t" * 7 + "%s\t%.6f\t{}\t%s\n"
-        _copy(cursor, columns, _predictions(
+        copy_lines(cursor, columns, _predictions(
             line, ids[rows.start : rows.stop], "1", self.p[rows.start : rows.stop],
             self.best[rows.start : rows.stop], self.confidence[rows.start : rows.stop],
             self.scored[rows.start : rows.stop]))  # fmt: skip
         lo, hi = np.searchsorted(self.old, [rows.start, rows.stop])
-        _copy(cursor, columns, _predictions(
+        copy_lines(cursor, columns, _predictions(
             line, ids[self.old[lo:hi]], "0", self.old_p[lo:hi], self.old_best[lo:hi],
             self.old_confidence[lo:hi], self.old_scored[lo:hi]))  # fmt: skip
 
@@ -192,7 +180,7 @@ def seed(world):
     with connection.cursor() as cursor:
         cursor.execute("INSERT INTO social_source (id, slug, name, kind, created_at) "
                        "VALUES (1, 'bench', 'Bench', 'other', now())")  # fmt: skip
-        _copy(cursor, "social_topic (id, slug, name, kind, created_at)",
+        copy_lines(cursor, "social_topic (id, slug, name, kind, created_at)",
               (f"{t}\ttopic-{t}\tTopic {t}\ttag\t2026-01-01 00:00:00+00\n"
                for t in range(1, TOPICS + 1)))  # fmt: skip
         world.fill(cursor, range(0, world.seeded))

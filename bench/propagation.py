@@ -16,7 +16,6 @@ Inference times are the median of 3 runs after one warm-up. Prints a table, then
 """
 
 import argparse
-import io
 import json
 import os
 import resource
@@ -26,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scratch_db import drop_database, scratch_database
+from scratch_db import copy_lines, drop_database, scratch_database
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
@@ -127,7 +126,7 @@ def database_fill(posts):
         cursor.execute("INSERT INTO social_source (id, slug, name, kind, created_at) "
                        "VALUES (1, 'bench', 'Bench', 'weibo', now())")  # fmt: skip
         users = np.unique(authors)
-        _copy(
+        copy_lines(
             cursor,
             "social_author (id, source_id, external_id, handle, is_pseudonymised, created_at)",
             (f"{u + 1}\t1\tu{u}\t\tf\t2026-01-01 00:00:00+00\n" for u in users),
@@ -135,7 +134,7 @@ def database_fill(posts):
         stamp = np.datetime_as_string(
             np.datetime64("2026-01-01T00:00:00") + (times * 1e6).astype("timedelta64[us]")
         )
-        _copy(
+        copy_lines(
             cursor,
             "social_post (id, source_id, external_id, author_id, parent_id, "
             "parent_external_id, text, language, created_at, ingested_at, updated_at, "
@@ -148,7 +147,7 @@ def database_fill(posts):
         )
         labels = ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral")
         best = content.argmax(1)
-        _copy(cursor, "emotions_emotionprediction (post_id, stage, model_name, model_version, "
+        copy_lines(cursor, "emotions_emotionprediction (post_id, stage, model_name, model_version, "
               "p_anger, p_disgust, p_fear, p_joy, p_sadness, p_surprise, p_neutral, label, "
               "confidence, details, created_at)",
               (f"{i + 1}\tcontent\tbench\t1\t" + "\t".join(f"{v:.6f}" for v in row)
@@ -157,17 +156,6 @@ def database_fill(posts):
         cursor.execute("ANALYZE")
     print(f"  loaded {posts:,} posts and content predictions in "
           f"{time.perf_counter() - start:.0f} s", file=sys.stderr)  # fmt: skip
-
-
-def _copy(cursor, target, lines, chunk=200_000):
-    with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
-        buffer = io.StringIO()
-        for n, line in enumerate(lines, 1):
-            buffer.write(line)
-            if n % chunk == 0:
-                copy.write(buffer.getvalue())
-                buffer = io.StringIO()
-        copy.write(buffer.getvalue())
 
 
 def child(case, posts, batch_nodes):

@@ -1,6 +1,7 @@
 """A scratch PostgreSQL database for a benchmark: created fresh on the server of
-$BENCH_DATABASE_URL, Django set up on it and migrated, dropped at the end."""
+$BENCH_DATABASE_URL, Django set up on it and migrated, filled with COPY, dropped at the end."""
 
+import io
 import os
 import sys
 from pathlib import Path
@@ -35,3 +36,16 @@ def drop_database(name):
     connections.close_all()
     with psycopg.connect(SERVER, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def copy_lines(cursor, target, lines, chunk=200_000):
+    """COPY text-format `lines` (each ending in a newline) into `target` through a Django
+    cursor, `chunk` lines per write: a million rows never sit in memory as one string."""
+    with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        buffer = io.StringIO()
+        for n, line in enumerate(lines, 1):
+            buffer.write(line)
+            if n % chunk == 0:
+                copy.write(buffer.getvalue())
+                buffer = io.StringIO()
+        copy.write(buffer.getvalue())
