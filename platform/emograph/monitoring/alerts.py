@@ -2,6 +2,7 @@
 and its lifecycle (open -> acknowledged -> resolved). The statistics live in `detection`."""
 
 import datetime as dt
+from functools import cached_property
 
 import numpy as np
 from django.conf import settings
@@ -36,17 +37,19 @@ class TopicHours:
     def index(self, hour):
         return int((hour - self.first) / HOUR)
 
-    def hour(self, index):
-        return self.first + index * HOUR
-
-    @property
+    @cached_property
     def counts(self):
+        """Posts per watched series (5, T); read after `topic_hours` has filled the labels."""
         return series_counts(self.labels)
+
+
+def hours_between(first, last):
+    return int((last - first) / HOUR) + 1
 
 
 def topic_hours(*, stage, first, last, topic_ids=None):
     """{topic id: TopicHours} for every topic with buckets in [first, last]."""
-    length = int((last - first) / HOUR) + 1
+    length = hours_between(first, last)
     rows = TrendBucket.objects.filter(
         stage=stage, granularity="hour", start__gte=first, start__lte=last
     )
@@ -83,7 +86,7 @@ def alerts_detect(*, now=None, detector=DEFAULT_DETECTOR):
     hours = topic_hours(stage=stage, first=first, last=last, topic_ids=topic_ids)
     report = {"topics": len(topic_ids), "hours": 0, "opened": 0, "resolved": 0}
     for topic in Topic.objects.filter(id__in=topic_ids):
-        data = hours.get(topic.id) or TopicHours(first, int((last - first) / HOUR) + 1)
+        data = hours.get(topic.id) or TopicHours(first, hours_between(first, last))
         outcome = topic_judge(topic=topic, stage=stage, data=data, last=last, detector=detector)
         for key in ("hours", "opened", "resolved"):
             report[key] += outcome[key]
@@ -108,9 +111,12 @@ def topic_judge(*, topic, stage, data, last, detector):
     alert = topic.alerts.exclude(state=Alert.State.RESOLVED).first()
     outcome = {"hours": 0, "opened": 0, "resolved": 0}
     hour = begin
+    t = data.index(hour)
+    # An hour's score reads only hours a day or more before it, so the one carried over from
+    # the previous iteration is still exact after that iteration's exclusions.
+    previous = bucket_score(data.counts, data.n, excluded, t - 1, detector) if t else None
     while hour <= last:
         t = data.index(hour)
-        previous = bucket_score(data.counts, data.n, excluded, t - 1, detector) if t else None
         score = bucket_score(data.counts, data.n, excluded, t, detector)
         _bucket_mark(topic, stage, hour, score)
         if alert is None and opens(previous, score, detector):
@@ -135,6 +141,7 @@ def topic_judge(*, topic, stage, data, last, detector):
             else:
                 _alert_extend(alert, hour, score)
         outcome["hours"] += 1
+        previous = score
         hour += HOUR
     DetectionCursor.objects.update_or_create(topic=topic, defaults={"judged_until": last})
     return outcome

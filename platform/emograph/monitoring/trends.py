@@ -32,7 +32,6 @@ UTC = dt.UTC
 HOUR = dt.timedelta(hours=1)
 STAGES = ("content", "graph")
 LOCK_NAMESPACE = 7_261  # pg_advisory_xact_lock(namespace, topic id)
-ROLLUPS = {"day": (TruncDay, dt.timedelta(days=1)), "week": (TruncWeek, dt.timedelta(days=7))}
 
 
 def hour_floor(moment):
@@ -46,6 +45,13 @@ def day_floor(moment):
 def week_floor(moment):
     day = day_floor(moment)
     return day - dt.timedelta(days=day.weekday())
+
+
+# Roll-up granularity -> (SQL truncation, length, the same truncation in Python).
+ROLLUPS = {
+    "day": (TruncDay, dt.timedelta(days=1), day_floor),
+    "week": (TruncWeek, dt.timedelta(days=7), week_floor),
+}
 
 
 def _prediction_sums():
@@ -83,7 +89,7 @@ def _hourly_from_predictions(stage, spans):
 
 
 def _rollup_from_hours(stage, granularity, spans):
-    trunc, length = ROLLUPS[granularity]
+    trunc, length, _floor = ROLLUPS[granularity]
     where = _span_q(spans, "topic_id", "start", length)
     rows = (
         TrendBucket.objects.filter(where, stage=stage, granularity="hour")
@@ -174,20 +180,17 @@ def trend_buckets_refresh(*, hours, stages=STAGES, now=None):
     if not keys:
         return {"hours": 0, "future_hours": len(future)}
     spans = _spans(keys)
+    periods = {
+        granularity: {(topic_id, floor(start)) for topic_id, start in keys}
+        for granularity, (_trunc, _length, floor) in ROLLUPS.items()
+    }
     with transaction.atomic():
         _lock(spans)
         for stage in stages:
             _write(stage, "hour", keys, _hourly_from_predictions(stage, spans))
-            for granularity, (_trunc, _length) in ROLLUPS.items():
-                floor = day_floor if granularity == "day" else week_floor
-                periods = {(topic_id, floor(start)) for topic_id, start in keys}
-                period_spans = _spans(periods)
-                _write(
-                    stage,
-                    granularity,
-                    periods,
-                    _rollup_from_hours(stage, granularity, period_spans),
-                )
+            for granularity, touched in periods.items():
+                rolled = _rollup_from_hours(stage, granularity, _spans(touched))
+                _write(stage, granularity, touched, rolled)
     return {"hours": len(keys), "future_hours": len(future)}
 
 
