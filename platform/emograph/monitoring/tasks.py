@@ -11,7 +11,12 @@ from config.celery import TRANSIENT_ERRORS
 from .alerts import alerts_detect
 from .assign import post_topics_assign, watchlist_apply
 from .notify import DeliveryError, notification_deliver, notifications_resend
-from .trends import post_hours, trend_buckets_refresh, trend_buckets_refresh_window
+from .trends import (
+    post_hours,
+    trend_buckets_rebuild,
+    trend_buckets_refresh,
+    trend_buckets_refresh_window,
+)
 
 
 @shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=5)
@@ -32,8 +37,6 @@ def window_refreshed(start, end, stage="graph"):
 @shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=5)
 def apply_watchlist(topic_id):
     """A watchlist's rules changed: match them against every stored post, refresh its buckets."""
-    from .trends import trend_buckets_rebuild
-
     matched = watchlist_apply(topic_id=topic_id)
     return {"matched": matched, **trend_buckets_rebuild(topic_ids=[topic_id])}
 
