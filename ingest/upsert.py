@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -18,6 +19,7 @@ from django.utils.text import slugify
 
 from emograph.emotions.taxonomy import EMOTIONS
 from emograph.social.models import PostImage, Source
+from emograph.social.services import author_identity
 
 SOURCE_KINDS = {kind.value for kind in Source.Kind}
 GOLD_MODEL_VERSION = "import"
@@ -51,18 +53,21 @@ class ParentCycle(Exception):
         self.lines = set()  # lines of the current batch's records on the cycle
 
 
-def batch_write(records, *, job, images=None, gold_model=""):
-    """Write validated, de-duplicated records; `images` maps record line -> [StoredImage].
-    Authors, posts, topics, gold labels and reply links go through the database's bulk path;
-    images and the cycle check are shared."""
+def batch_write(records, *, job, images=None, gold_model="", keys=None):
+    """Write validated, de-duplicated records; `images` maps record line -> [StoredImage],
+    `keys` record line -> RecordKeys (computed here when not given). Authors, posts, topics,
+    gold labels and reply links go through the database's bulk path; images and the cycle
+    check are shared."""
     from . import upsert_copy, upsert_orm  # they build on this module's helpers
 
     source_ids = sources_ensure({r.source for r in records})
+    if keys is None:
+        keys = {r.line: record_keys(r) for r in records}
     if connection.vendor == "postgresql":
         write = upsert_copy.batch_write_copy
     else:
         write = upsert_orm.batch_write_orm
-    outcome = write(records, job_id=job.pk, source_ids=source_ids, gold_model=gold_model)
+    outcome = write(records, keys=keys, job_id=job.pk, source_ids=source_ids, gold_model=gold_model)
     changed = [r for r in records if r.line in outcome.post_ids]
     images_attach(changed, outcome.post_ids, images or {}, updated=outcome.updated)
     try:
@@ -71,6 +76,25 @@ def batch_write(records, *, job, images=None, gold_model=""):
         cycle.lines = {line for line, pk in outcome.post_ids.items() if pk in cycle.post_ids}
         raise
     return outcome
+
+
+class RecordKeys(NamedTuple):
+    author: dict  # what author_identity() stores for the record's author; {} for none
+    content_hash: str
+
+
+def record_keys(record):
+    """The keyed hashes a record is written with: the slow part of writing a row, and pure
+    Python, so the import computes them in its reader thread while the database writes the
+    previous batch."""
+    author = (
+        author_identity(
+            source_slug=record.source, external_id=record.author_id, handle=record.author_name
+        )
+        if record.author_id
+        else {}
+    )
+    return RecordKeys(author, record_hash(record))
 
 
 def record_hash(record):

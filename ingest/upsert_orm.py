@@ -9,7 +9,6 @@ from emograph.emotions.models import EmotionPrediction, Stage
 from emograph.emotions.services import prediction_fields
 from emograph.emotions.taxonomy import EMOTIONS
 from emograph.social.models import Author, Post, PostTopic, Topic
-from emograph.social.services import author_identity
 
 from .upsert import (
     GOLD_MODEL_VERSION,
@@ -17,7 +16,6 @@ from .upsert import (
     gold_probabilities,
     id_set_param,
     id_set_sql,
-    record_hash,
     topic_slugs,
 )
 
@@ -28,9 +26,11 @@ UPDATED_POST_FIELDS = [
 ]  # fmt: skip
 
 
-def batch_write_orm(records, *, job_id, source_ids, gold_model):
-    authors = authors_ensure(records, source_ids)
-    outcome = posts_upsert_orm([post_row(r, source_ids, authors) for r in records], job_id=job_id)
+def batch_write_orm(records, *, keys, job_id, source_ids, gold_model):
+    authors = authors_ensure(records, keys, source_ids)
+    outcome = posts_upsert_orm(
+        [post_row(r, keys[r.line], source_ids, authors) for r in records], job_id=job_id
+    )
     changed = [r for r in records if r.line in outcome.post_ids]
     topics_link(changed, outcome.post_ids)
     if gold_model:
@@ -39,14 +39,12 @@ def batch_write_orm(records, *, job_id, source_ids, gold_model):
     return outcome
 
 
-def authors_ensure(records, source_ids):
+def authors_ensure(records, keys, source_ids):
     """(source slug, raw author id) -> Author pk, creating missing authors, updating handles."""
     wanted = {}  # (source_id, stored external id) -> (identity, raw key)
     for r in records:
         if r.author_id:
-            identity = author_identity(
-                source_slug=r.source, external_id=r.author_id, handle=r.author_name
-            )
+            identity = keys[r.line].author
             wanted[(source_ids[r.source], identity["external_id"])] = (
                 identity,
                 (r.source, r.author_id),
@@ -97,7 +95,7 @@ class PostRow:
     content_hash: str
 
 
-def post_row(record, source_ids, authors):
+def post_row(record, keys, source_ids, authors):
     return PostRow(
         line=record.line,
         source_id=source_ids[record.source],
@@ -107,7 +105,7 @@ def post_row(record, source_ids, authors):
         text=record.text,
         language=record.language,
         created_at=record.created_at,
-        content_hash=record_hash(record),
+        content_hash=keys.content_hash,
     )
 
 

@@ -26,8 +26,8 @@ class EmotionPrediction(models.Model):
     different model (unique on post, stage, model name, model version).
     """
 
-    post = models.ForeignKey(
-        "social.Post", on_delete=models.CASCADE, related_name="emotion_predictions"
+    post = models.ForeignKey(  # indexed through the unique constraint, which starts with it
+        "social.Post", on_delete=models.CASCADE, related_name="emotion_predictions", db_index=False
     )
     stage = models.CharField(max_length=8, choices=Stage.choices)
     model_name = models.CharField(max_length=100, help_text="Model, or 'annotator' for humans.")
@@ -45,7 +45,11 @@ class EmotionPrediction(models.Model):
         default=dict, blank=True, help_text="Per-modality contributions and other explanations."
     )
     annotator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,  # partial index below: machine rows (nearly all) have none
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -65,6 +69,11 @@ class EmotionPrediction(models.Model):
         indexes = [
             models.Index(fields=["post", "stage", "-created_at"], name="prediction_post_latest"),
             models.Index(fields=["stage", "model_name", "model_version"], name="prediction_model"),
+            models.Index(
+                fields=["annotator"],
+                name="prediction_annotator",
+                condition=models.Q(annotator__isnull=False),
+            ),
         ]
 
     def __str__(self):

@@ -70,7 +70,10 @@ class Post(models.Model):
     """A post or comment. Replies point at their parent; `parent_external_id` keeps the
     reference while the parent has not arrived yet, so a later import can link it."""
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="posts")
+    # No index of its own on source or thread_root: the composite indexes below start with them.
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="posts", db_index=False
+    )
     external_id = models.CharField(max_length=128)
     author = models.ForeignKey(
         Author, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts"
@@ -80,7 +83,12 @@ class Post(models.Model):
     )
     parent_external_id = models.CharField(max_length=128, blank=True)
     thread_root = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="thread_posts"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="thread_posts",
+        db_index=False,
     )
     text = models.TextField(blank=True)
     language = models.CharField(max_length=16, blank=True, help_text="BCP 47 tag, e.g. en, zh")
@@ -98,6 +106,9 @@ class Post(models.Model):
         blank=True,
         related_name="posts",
         help_text="The import that last created or changed this post.",
+        # Provenance, not integrity: no database check per imported row (the ORM still sets it
+        # NULL when a job is deleted). The check cost more than a whole index on bulk imports.
+        db_constraint=False,
     )
 
     class Meta:
@@ -133,8 +144,12 @@ class PostTopic(models.Model):
     """Post <-> topic, with the post's time copied in so "topic X between t0 and t1" is one
     index range scan instead of a join over all posts."""
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE)
-    topic = models.ForeignKey(Topic, on_delete=models.CASCADE)
+    # Indexed through post_topic_unique (post first) and post_topic_time (topic first). Links
+    # are derived rows, rewritten by every import and topic assignment: no database check per
+    # row (two checks cost more than the row itself on bulk writes). The ORM still cascades
+    # deletes of posts and topics to them.
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, db_index=False, db_constraint=False)
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, db_index=False, db_constraint=False)
     post_created_at = models.DateTimeField()
 
     class Meta:
