@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils.text import slugify
 
 from emograph.emotions.taxonomy import EMOTIONS
-from emograph.social.models import PostImage, Source
+from emograph.social.models import PostImage, Source, Topic
 from emograph.social.services import author_identity
 
 SOURCE_KINDS = {kind.value for kind in Source.Kind}
@@ -128,7 +128,12 @@ def sources_ensure(slugs):
 
 @functools.lru_cache(maxsize=65536)
 def topic_slug(name):
-    return slugify(name, allow_unicode=True)[:100]
+    """A tag's slug; one that looks like a source's or a watchlist's is prefixed with `tag-`
+    (see Topic: those prefixes belong to the other kinds)."""
+    slug = slugify(name, allow_unicode=True)
+    if slug.startswith((Topic.SOURCE_PREFIX, Topic.WATCHLIST_PREFIX)):
+        slug = f"tag-{slug}"
+    return slug[:100]
 
 
 def topic_slugs(record):

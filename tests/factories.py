@@ -33,11 +33,16 @@ class AuthorFactory(factory.django.DjangoModelFactory):
     handle = factory.Sequence(lambda n: f"handle{n}")
 
 
+SLUG_PREFIXES = {"watchlist": "watch-", "source": "source-"}
+
+
 class TopicFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Topic
 
-    slug = factory.Sequence(lambda n: f"topic-{n}")
+    kind = "tag"
+    # Each kind owns a slug prefix (Topic's check constraint).
+    slug = factory.LazyAttributeSequence(lambda o, n: f"{SLUG_PREFIXES.get(o.kind, '')}topic-{n}")
     name = factory.LazyAttribute(lambda o: o.slug)
 
 

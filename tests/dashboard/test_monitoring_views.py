@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def crisis():
-    topic = TopicFactory(slug="地铁", name="地铁 <b>metro</b>", kind="watchlist")
+    topic = TopicFactory(slug="watch-地铁", name="地铁 <b>metro</b>", kind="watchlist")
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     for h in range(1, 30):
         TrendBucket.objects.create(

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError
 
 from emograph.emotions.models import EmotionPrediction
-from emograph.social.models import Author, Post, PostTopic
+from emograph.social.models import Author, Post, PostTopic, Topic
 from emograph.social.services import pseudonymise
 from ingest import services, upsert_copy, upsert_orm
 from ingest.models import ImportJob
@@ -45,6 +45,19 @@ def test_thread_lands_linked_with_authors_and_topics(tmp_path, upsert_path):
     link = PostTopic.objects.filter(post__external_id="c1").get()
     assert link.post_created_at == c2.created_at
     assert c2.import_job == job
+
+
+def test_tags_never_land_in_a_watchlist_or_source_topic(tmp_path, upsert_path):
+    watchlist = Topic.objects.create(slug="watch-flood", name="Flood", kind="watchlist")
+    rows = [["p1", "weibo", T, "Flood again", "u1", "", "", "flood|watch-flood|source-weibo"]]
+    cli_import(write(tmp_path, "t.csv", csv_text(rows)))
+    topics = Post.objects.get(external_id="p1").topics.all()
+    assert {(t.slug, t.kind) for t in topics} == {
+        ("flood", "tag"),
+        ("tag-watch-flood", "tag"),
+        ("tag-source-weibo", "tag"),
+    }
+    assert not watchlist.posts.exists()
 
 
 def test_second_import_changes_nothing_and_a_changed_post_is_updated(tmp_path, upsert_path):

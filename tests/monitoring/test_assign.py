@@ -19,25 +19,25 @@ def topics_of(post):
 
 def test_posts_join_their_source_topic_and_matching_watchlists_idempotently():
     weibo = SourceFactory(slug="weibo", name="Weibo")
-    flood = TopicFactory(slug="flood", kind="watchlist")
+    flood = TopicFactory(slug="watch-flood", kind="watchlist")
     WatchlistRule.objects.create(topic=flood, kind="keyword", pattern="洪水")
     wet = PostFactory(source=weibo, text="郑州洪水最新情况", created_at=T0)
     dry = PostFactory(source=weibo, text="今天天气很好", created_at=T0)
     changed = post_topics_assign(post_ids=[wet.id, dry.id])
-    assert topics_of(wet) == {"source-weibo", "flood"}
+    assert topics_of(wet) == {"source-weibo", "watch-flood"}
     assert topics_of(dry) == {"source-weibo"}
     assert {t for t, _ in changed} == {flood.id, PostTopic.objects.get(post=dry).topic_id}
     assert post_topics_assign(post_ids=[wet.id, dry.id]) == set()  # nothing changes twice
 
 
 def test_an_edited_post_leaves_the_watchlist_but_keeps_its_tags():
-    flood = TopicFactory(slug="flood", kind="watchlist")
+    flood = TopicFactory(slug="watch-flood", kind="watchlist")
     tag = TopicFactory(slug="weather", kind="tag")
     WatchlistRule.objects.create(topic=flood, kind="keyword", pattern="flood")
     post = PostFactory(text="Flood warning for the valley", created_at=T0)
     PostTopic.objects.create(post=post, topic=tag, post_created_at=T0)
     post_topics_assign(post_ids=[post.id])
-    assert "flood" in topics_of(post)
+    assert "watch-flood" in topics_of(post)
     post.text = "Sunny all week"
     post.save()
     changed = post_topics_assign(post_ids=[post.id])
@@ -55,7 +55,7 @@ def test_a_new_rule_applies_to_past_posts_and_its_buckets_follow():
             model_version="1",
             probabilities=[0.7, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05],
         )
-    watchlist = TopicFactory(slug="metro", kind="watchlist")
+    watchlist = TopicFactory(slug="watch-metro", kind="watchlist")
     WatchlistRule.objects.create(topic=watchlist, kind="keyword", pattern="停运")
     assert watchlist_apply(topic_id=watchlist.id) == 2
     posts_scored(post_ids=[p.id for p in posts])  # what the scoring task hands on

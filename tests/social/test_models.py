@@ -1,7 +1,8 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from emograph.social.models import Post, PostTopic
+from emograph.social.models import Post, PostTopic, Topic
 
 from ..factories import AuthorFactory, PostFactory, SourceFactory, TopicFactory
 
@@ -49,3 +50,13 @@ def test_topic_time_range_query_uses_denormalised_time():
         PostTopic.objects.create(post=post, topic=topic, post_created_at=post.created_at)
     in_range = PostTopic.objects.filter(topic=topic, post_created_at__gt=early.created_at)
     assert [pt.post for pt in in_range] == [late]
+
+
+def test_each_topic_kind_owns_its_slug_prefix():
+    with pytest.raises(ValidationError, match="must start with 'watch-'"):
+        Topic(slug="flood", name="Flood", kind="watchlist").full_clean()
+    for slug, kind in [("flood", "watchlist"), ("watch-flood", "tag"), ("weibo", "source")]:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Topic.objects.create(slug=slug, name=slug, kind=kind)
+    Topic.objects.create(slug="watch-flood", name="Flood", kind="watchlist")
+    Topic.objects.create(slug="flood", name="flood", kind="tag")  # no clash any more

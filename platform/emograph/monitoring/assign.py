@@ -12,7 +12,7 @@ SCAN_CHUNK = 5_000
 
 
 def source_topic_slug(source):
-    return f"source-{source.slug}"
+    return f"{Topic.SOURCE_PREFIX}{source.slug}"
 
 
 def source_topics():

@@ -47,12 +47,20 @@ class Author(models.Model):
 
 
 class Topic(models.Model):
-    """A tag or hashtag from the data, a source, or an admin-defined watchlist."""
+    """A tag or hashtag from the data, a source, or an admin-defined watchlist.
+
+    Slugs are one namespace, so each kind owns its own part of it: a source's slug starts with
+    `source-`, a watchlist's with `watch-`, and a tag's with neither (the importer prefixes such
+    a tag with `tag-`). Otherwise a data tag spelled like a watchlist would land its posts in
+    the watchlist, which its rules never chose."""
 
     class Kind(models.TextChoices):
         TAG = "tag", "Tag"
         SOURCE = "source", "Source"
         WATCHLIST = "watchlist", "Watchlist"
+
+    SOURCE_PREFIX = "source-"
+    WATCHLIST_PREFIX = "watch-"
 
     slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
     name = models.CharField(max_length=200)
@@ -61,6 +69,24 @@ class Topic(models.Model):
 
     class Meta:
         ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="source", slug__startswith="source-")
+                    | models.Q(kind="watchlist", slug__startswith="watch-")
+                    | (
+                        models.Q(kind="tag")
+                        & ~models.Q(slug__startswith="source-")
+                        & ~models.Q(slug__startswith="watch-")
+                    )
+                ),
+                name="topic_slug_matches_kind",
+                violation_error_message=(
+                    "A watchlist's slug must start with 'watch-' and a source's with 'source-'; "
+                    "a tag's slug starts with neither."
+                ),
+            )
+        ]
 
     def __str__(self):
         return self.name
