@@ -53,16 +53,13 @@ class ParentCycle(Exception):
         self.lines = set()  # lines of the current batch's records on the cycle
 
 
-def batch_write(records, *, job, images=None, gold_model="", keys=None):
-    """Write validated, de-duplicated records; `images` maps record line -> [StoredImage],
-    `keys` record line -> RecordKeys (computed here when not given). Authors, posts, topics,
-    gold labels and reply links go through the database's bulk path; images and the cycle
-    check are shared."""
+def batch_write(records, *, job, keys, images=None, gold_model=""):
+    """Write validated, de-duplicated records; `keys` maps record line -> RecordKeys,
+    `images` record line -> [StoredImage]. Authors, posts, topics, gold labels and reply links
+    go through the database's bulk path; images and the cycle check are shared."""
     from . import upsert_copy, upsert_orm  # they build on this module's helpers
 
     source_ids = sources_ensure({r.source for r in records})
-    if keys is None:
-        keys = {r.line: record_keys(r) for r in records}
     if connection.vendor == "postgresql":
         write = upsert_copy.batch_write_copy
     else:

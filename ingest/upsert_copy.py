@@ -150,7 +150,8 @@ def batch_write_copy(records, *, keys, job_id, source_ids, gold_model):
         with cursor.cursor.copy(COPY) as copy:
             copy.set_types(STAGE_TYPES)
             for record in records:
-                copy.write_row(stage_row(record, keys[record.line], source_ids, topic_ids))
+                line = record.line
+                copy.write_row(stage_row(record, keys[line], source_ids, topic_ids[line]))
         cursor.execute(AUTHORS)
         cursor.execute(RESOLVE_IDS)
         cursor.execute(RESOLVE_PARENTS)
@@ -171,25 +172,24 @@ def batch_write_copy(records, *, keys, job_id, source_ids, gold_model):
 
 
 def topics_ensure(cursor, records):
-    """slug -> topic id for every tag of the batch, creating the missing ones (first spelling
-    wins, as on the ORM path)."""
-    names = {}
-    for record in records:
-        for slug, name in topic_slugs(record).items():
-            names.setdefault(slug, name)
-    if not names:
-        return {}
-    cursor.execute(TOPICS_ENSURE, [list(names), list(names.values())])
-    cursor.execute(TOPIC_IDS, [list(names)])
-    return dict(cursor.fetchall())
+    """Record line -> ids of the record's tag topics, creating the missing topics (named by
+    the batch's last spelling of the slug, as on the ORM path)."""
+    per_record = {r.line: topic_slugs(r) for r in records}
+    names = {slug: name for slugs in per_record.values() for slug, name in slugs.items()}
+    ids = {}
+    if names:
+        cursor.execute(TOPICS_ENSURE, [list(names), list(names.values())])
+        cursor.execute(TOPIC_IDS, [list(names)])
+        ids = dict(cursor.fetchall())
+    return {line: [ids[slug] for slug in slugs] for line, slugs in per_record.items()}
 
 
 def stage_row(record, keys, source_ids, topic_ids):
+    """The staged COPY row; `topic_ids` are this record's."""
     author = keys.author
     return (
         record.line, source_ids[record.source], record.external_id,
         author.get("external_id", ""), author.get("handle", ""),
         author.get("is_pseudonymised", False), record.parent_id, record.text, record.language,
-        record.created_at, keys.content_hash, [topic_ids[slug] for slug in topic_slugs(record)],
-        record.label,
+        record.created_at, keys.content_hash, topic_ids, record.label,
     )  # fmt: skip
