@@ -77,6 +77,14 @@ class WorkerProcess:
     process: subprocess.Popen
     log: Path
 
+    def wait_until(self, condition, what, seconds=240):
+        """Poll `condition()` until it holds; on timeout fail with `what` and the log's tail."""
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                pytest.fail(f"{what}:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.5)
+
     def pool_children(self):
         """Pids of the prefork pool's child processes (the ones that run tasks)."""
         return [int(pid) for pid in Path(f"/proc/{self.process.pid}/task").glob("*/children")

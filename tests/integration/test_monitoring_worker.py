@@ -4,7 +4,6 @@ raises is delivered to a local webhook."""
 
 import datetime as dt
 import json
-import time
 
 import pytest
 
@@ -72,15 +71,15 @@ def test_a_spike_raises_one_explained_alert_delivered_once_to_a_webhook(tmp_path
         Subscription.objects.create(channel="webhook", target=url, secret="s", topic=town)
         hours = TrendBucket.objects.filter(topic__slug="harbour-town", granularity="hour",
                                            stage="content")  # fmt: skip
-        wait_until(lambda: sum(hours.values_list("n", flat=True)) == total, worker,
-                   "the trend buckets did not take in every scored post")  # fmt: skip
+        worker.wait_until(lambda: sum(hours.values_list("n", flat=True)) == total,
+                          "the trend buckets did not take in every scored post")  # fmt: skip
 
         # The hourly beat, as it would run at 19:05 after the spike's second hour.
         detect_crises.delay((SPIKE + dt.timedelta(hours=2, minutes=5)).isoformat())
-        wait_until(lambda: Notification.objects.filter(state="sent").exists(), worker,
-                   "no notification was delivered")  # fmt: skip
+        worker.wait_until(lambda: Notification.objects.filter(state="sent").exists(),
+                          "no notification was delivered")  # fmt: skip
         detect_crises.delay((SPIKE + dt.timedelta(hours=2, minutes=40)).isoformat())  # rerun
-        wait_until(lambda: detections_done(worker) == 2, worker, "the rerun did not finish")
+        worker.wait_until(lambda: detections_done(worker) == 2, "the rerun did not finish")
         log = worker.log.read_text()
 
     # The posts are in two topics, their tag and their source (all of "town"): one alert each.
@@ -113,11 +112,3 @@ def test_a_spike_raises_one_explained_alert_delivered_once_to_a_webhook(tmp_path
 def detections_done(worker):
     lines = worker.log.read_text().splitlines()
     return sum("tasks.detect_crises[" in line and "succeeded" in line for line in lines)
-
-
-def wait_until(condition, worker, what, seconds=240):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}:\n{worker.log.read_text()[-3000:]}")
-        time.sleep(0.5)

@@ -1,7 +1,6 @@
 """Graph propagation on a real worker: imported reply trees, scored, then propagated."""
 
 import datetime as dt
-import time
 
 import pytest
 
@@ -18,14 +17,6 @@ pytestmark = pytest.mark.worker
 SAMPLE = REPO_DIR / "ingest" / "sample" / "emograph-sample.zip"
 
 
-def wait_for(condition, worker, what, seconds=240):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}:\n{worker.log.read_text()[-3000:]}")
-        time.sleep(0.5)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_worker_propagates_over_imported_reply_trees(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -36,22 +27,22 @@ def test_worker_propagates_over_imported_reply_trees(tmp_path, settings):
         import_job_run(job_id=job.pk, path=SAMPLE)
         total = Post.objects.count()
         content = EmotionPrediction.objects.filter(stage="content")
-        wait_for(lambda: content.count() >= total, worker, "not every post was scored")
+        worker.wait_until(lambda: content.count() >= total, "not every post was scored")
 
         first, last = Post.objects.earliest("created_at"), Post.objects.latest("created_at")
         window = (first.created_at, last.created_at + dt.timedelta(seconds=1))
         run = propagation_run_create(window_start=window[0], window_end=window[1])
         finished = (PropagationRun.Status.DONE, PropagationRun.Status.FAILED)
-        wait_for(lambda: PropagationRun.objects.get(pk=run.pk).status in finished, worker,
-                 "the propagation run did not finish")  # fmt: skip
+        worker.wait_until(lambda: PropagationRun.objects.get(pk=run.pk).status in finished,
+                          "the propagation run did not finish")  # fmt: skip
         run.refresh_from_db()
         assert run.status == PropagationRun.Status.DONE, run.error
         graph = EmotionPrediction.objects.filter(stage="graph")
         rows_first = sorted(graph.values_list("post_id", "p_anger"))
 
         again = propagation_run_create(window_start=window[0], window_end=window[1])
-        wait_for(lambda: PropagationRun.objects.get(pk=again.pk).status in finished, worker,
-                 "the second run did not finish")  # fmt: skip
+        worker.wait_until(lambda: PropagationRun.objects.get(pk=again.pk).status in finished,
+                          "the second run did not finish")  # fmt: skip
         log = worker.log.read_text()
 
     replies = Post.objects.filter(parent__isnull=False).count()

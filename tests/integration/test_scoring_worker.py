@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -30,15 +29,11 @@ def test_worker_scores_imported_posts_end_to_end(tmp_path, settings):
             job_id=job.pk, path=SAMPLE
         )  # this process imports; its commits queue scoring on Redis
         total = Post.objects.count()
-        deadline = time.monotonic() + 240
-        while EmotionPrediction.objects.filter(stage="content").count() < total:
-            if time.monotonic() > deadline:
-                pytest.fail(f"not every post was scored:\n{worker.log.read_text()[-3000:]}")
-            time.sleep(0.5)
+        scored = EmotionPrediction.objects.filter(stage="content")
+        worker.wait_until(lambda: scored.count() >= total, "not every post was scored")
 
     image_posts = Post.objects.filter(images__isnull=False).distinct()
     assert image_posts.count() >= 4  # the sample's posts with photos
-    scored = EmotionPrediction.objects.filter(stage="content")
     assert scored.filter(post__in=image_posts).count() == image_posts.count()
     assert scored.values("post").distinct().count() == total  # one row per post, no duplicates
     assert PostEmbedding.objects.filter(modality="text").count() == total
