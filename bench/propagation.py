@@ -11,7 +11,7 @@ its peak RSS is its own:
   (`gnn.propagation.propagate`, full batch), and the same in whole-thread batches;
 - task: a fresh PostgreSQL database holding the posts and their content predictions, then
   `window_propagate` (read, build, infer, write back every `graph` prediction), twice (the
-  second run rewrites the same rows).
+  second run finds every row stored as it is and writes none).
 Inference times are the median of 3 runs after one warm-up. Prints a table, then one JSON line.
 """
 

@@ -1,4 +1,5 @@
 import datetime as dt
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from emograph.propagation import selectors
 from emograph.propagation.models import PropagationRun
 from emograph.propagation.services import (
     graph_model,
+    graph_model_name,
     predictions_write_graph,
     propagation_run_create,
     window_propagate,
@@ -64,20 +66,37 @@ def test_window_propagation_writes_graph_predictions_and_reports_what_it_skipped
         alone.pk,
     }
     row = graph.get(post=replies[0])
-    assert row.details["window"][0] == T0.isoformat()
+    assert row.details == {"run": None}  # a run's rows name it; the run holds the window
     assert abs(sum(row.probabilities) - 1) < 1e-5
     assert row.model_version == graph_model().version
 
 
-def test_rerunning_a_window_rewrites_the_same_rows():
+def graph_rows():
+    return list(EmotionPrediction.objects.filter(stage="graph").order_by("post_id")
+                .values_list("id", "post_id", "p_anger", "label"))  # fmt: skip
+
+
+def test_rerunning_an_unchanged_window_writes_nothing_and_keeps_the_rows():
     conversation()
     window_propagate(T0, T0 + dt.timedelta(hours=1))
-    first = list(EmotionPrediction.objects.filter(stage="graph").order_by("post_id")
-                 .values_list("id", "post_id", "p_anger", "label"))  # fmt: skip
+    first = graph_rows()
+    result = window_propagate(T0, T0 + dt.timedelta(hours=1))
+    assert (result["written"], result["unchanged"], result["skipped"]) == (0, 6, 1)
+    assert graph_rows() == first
+
+
+def test_a_rerun_rewrites_only_the_thread_whose_content_moved():
+    root, replies, orphan, _unscored, alone = conversation()
     window_propagate(T0, T0 + dt.timedelta(hours=1))
-    again = list(EmotionPrediction.objects.filter(stage="graph").order_by("post_id")
-                 .values_list("id", "post_id", "p_anger", "label"))  # fmt: skip
-    assert again == first
+    before = {post_id: p_anger for _, post_id, p_anger, _ in graph_rows()}
+    content(root, [0.02, 0.02, 0.02, 0.9, 0.02, 0.01, 0.01])  # rescored: joy, not anger
+    result = window_propagate(T0, T0 + dt.timedelta(hours=1))
+    assert (result["written"], result["unchanged"]) == (4, 2)  # root + 3 replies; 2 alone
+    after = {post_id: p_anger for _, post_id, p_anger, _ in graph_rows()}
+    assert after[orphan.pk] == before[orphan.pk]
+    assert after[alone.pk] == before[alone.pk]
+    for post in (root, *replies):
+        assert after[post.pk] != before[post.pk]
 
 
 def test_a_parent_cycle_in_the_database_is_cut_and_reported():
@@ -125,6 +144,18 @@ def test_a_run_records_its_counts_and_model(django_capture_on_commit_callbacks):
     assert set(run.report["seconds"]) == {"read", "build", "infer", "write"}
 
 
+def test_graph_buckets_are_refreshed_after_a_run_only_when_it_wrote_rows():
+    from emograph.propagation.tasks import propagate_emotions
+
+    conversation()
+    window = {"window_start": T0, "window_end": T0 + dt.timedelta(hours=1)}
+    with mock.patch("emograph.monitoring.tasks.window_refreshed.delay") as refresh:
+        propagate_emotions(PropagationRun.objects.create(**window).pk)
+        assert refresh.call_count == 1
+        propagate_emotions(PropagationRun.objects.create(**window).pk)  # nothing moved
+        assert refresh.call_count == 1
+
+
 def test_an_empty_window_is_refused():
     with pytest.raises(ValueError, match="empty window"):
         propagation_run_create(window_start=T0, window_end=T0)
@@ -148,12 +179,15 @@ def test_a_missing_graph_model_fails_the_run_with_the_path(
 def test_copy_and_orm_paths_read_and_write_the_same():
     conversation()
     t1 = T0 + dt.timedelta(hours=1)
+    window_propagate(T0, t1)  # stored graph rows to read back
+    stored = (graph_model_name(graph_model()), graph_model().version)
     fast, orm = (
-        selectors._window_posts_copy(T0, t1, None),
-        selectors._window_posts_orm(T0, t1, None),
+        selectors._window_posts_copy(T0, t1, None, *stored),
+        selectors._window_posts_orm(T0, t1, None, *stored),
     )
-    for field in ("post_id", "parent_id", "author_id", "time", "content"):
+    for field in ("post_id", "parent_id", "author_id", "time", "content", "stored_graph"):
         np.testing.assert_allclose(getattr(fast, field), getattr(orm, field), rtol=1e-6)
+    assert fast.has_stored_graph.sum() == 6
     ids = fast.post_id[fast.has_content]
     probabilities = np.random.default_rng(0).dirichlet(np.ones(7), len(ids)).astype(np.float32)
     predictions_write_graph(ids, probabilities, model_name="copy", model_version="1", details={})

@@ -8,7 +8,7 @@ class PropagationRun(models.Model):
     """What was propagated, by which graph model, and what was skipped or repaired on the way.
 
     The graph predictions themselves are EmotionPrediction rows (stage `graph`), unique per
-    post and model version: rerunning a window rewrites the same rows.
+    post and model version: rerunning a window updates only the rows whose probabilities moved.
     """
 
     class Status(models.TextChoices):

@@ -12,13 +12,15 @@ from .services import graph_model, propagation_run_create, propagation_run_execu
 
 @shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3)
 def propagate_emotions(run_id):
-    """One window (and topic) of graph propagation; rerunning it rewrites the same rows. The
-    window's graph-stage trend buckets are refreshed next, on the default queue."""
+    """One window (and topic) of graph propagation; rerunning it writes only rows that moved.
+    When any did, the window's graph-stage trend buckets are refreshed next, on the default
+    queue (a run that wrote nothing changed no bucket)."""
     from emograph.monitoring.tasks import window_refreshed
 
     result = propagation_run_execute(run_id)
-    run = PropagationRun.objects.get(pk=run_id)
-    window_refreshed.delay(run.window_start.isoformat(), run.window_end.isoformat())
+    if result["written"]:
+        run = PropagationRun.objects.get(pk=run_id)
+        window_refreshed.delay(run.window_start.isoformat(), run.window_end.isoformat())
     return result
 
 
