@@ -7,7 +7,9 @@ root or to an earlier reply, authors drawn with a heavy-tailed activity), then t
 - building the post graph (`gnn.graphs.post_graph`) and the user-reply graph;
 - PageRank with `gnn.analytics.pagerank_fast` against `networkx.pagerank` (graph conversion
   timed separately), and the L1 distance between the two results;
-- Louvain communities (networkx) on the user graph.
+- Louvain communities (networkx) on the user graph;
+- each user's emotion over the user graph (`gnn.analytics.user_emotions`, Dirichlet-random post
+  probabilities: only the time means anything).
 Prints a table, then one JSON line. (The Weibo CED file itself is not on this machine; its
 shape, 3,387 threads with 1.27M replies, is what the generator imitates.)
 """
@@ -60,7 +62,7 @@ def main():
 
     import networkx as nx
 
-    from gnn.analytics import communities, pagerank_fast
+    from gnn.analytics import communities, pagerank_fast, user_emotions
     from gnn.graphs import post_graph, user_graph
 
     ids, parents, authors, times = reply_forest(args.posts, args.users, args.threads)
@@ -72,6 +74,8 @@ def main():
     slow_vector = np.array([slow.get(u, 0.0) for u in users.user_id.tolist()])
     l1 = float(np.abs(fast - slow_vector).sum())
     found, t_louvain = timed(lambda: communities(users))
+    probabilities = np.random.default_rng(1).dirichlet(np.full(7, 0.5), args.posts)
+    _, t_emotion = timed(lambda: user_emotions(users, authors, probabilities))
 
     rows = [
         ("post graph (edges)", t_post, int(data.edge_index.shape[1])),
@@ -80,6 +84,7 @@ def main():
         ("networkx graph conversion", t_convert, ""),
         ("PageRank, networkx", t_nx, ""),
         ("Louvain communities, networkx", t_louvain, len(found)),
+        ("user emotions, ours", t_emotion, f"{users.num_users:,} users"),
     ]
     print(f"{args.posts:,} posts, {args.threads:,} threads, {args.users:,} possible users")
     for name, seconds, extra in rows:
@@ -99,6 +104,7 @@ def main():
                 "pagerank_l1": l1,
                 "louvain_s": round(t_louvain, 3),
                 "communities": len(found),
+                "user_emotions_s": round(t_emotion, 3),
             }
         )
     )

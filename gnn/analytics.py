@@ -1,6 +1,7 @@
-"""Graph analytics for the dashboard: influential users, communities, cascade sizes, and the
-replies that pulled a thread negative. Inputs are `gnn.graphs` outputs; per-thread statistics
-are bincounts over the `thread` vector rather than a Python loop per thread.
+"""Graph analytics for the dashboard: influential users, communities, each user's emotion,
+cascade sizes, and the replies that pulled a thread negative. Inputs are `gnn.graphs` outputs;
+per-thread statistics are bincounts over the `thread` vector rather than a Python loop per
+thread.
 """
 
 import heapq
@@ -11,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from torch_geometric.data import Data
 
-from gnn.graphs import UserGraph
+from gnn.graphs import UNKNOWN_AUTHOR, UserGraph
 
 
 def influential_users(user_graph: UserGraph, top: int = 20, alpha: float = 0.85):
@@ -56,6 +57,63 @@ def communities(user_graph: UserGraph, seed: int = 0, resolution: float = 1.0) -
         user_graph.to_networkx(directed=False), weight="weight", resolution=resolution, seed=seed
     )
     return sorted(found, key=lambda users: (-len(users), min(users)))
+
+
+class UserEmotions(NamedTuple):
+    user_id: np.ndarray  # as `UserGraph.user_id`
+    posts: np.ndarray  # scored posts per user
+    probabilities: np.ndarray  # [users, classes]; NaN rows: no scored post of theirs or nearby
+
+
+def user_emotions(
+    user_graph: UserGraph, author_ids, probabilities, *, prior_posts: float = 2.0, steps: int = 30
+) -> UserEmotions:
+    """Each user's emotion over the user-reply graph: the mean of their posts' probabilities,
+    shrunk toward the users they exchange replies with as if those were `prior_posts` more posts
+    (p_u = (sum of u's posts + prior_posts * reply-weighted mean of p_v) / (posts_u +
+    prior_posts), iterated). A user with one "lol" leans on their conversation partners, one
+    with fifty posts keeps their own mix, and one none of whose posts is scored takes their
+    partners' mix. Users without replies either way keep their own mean.
+
+    `author_ids` and `probabilities` ([posts, classes]) are per post; rows with NaN (unscored
+    posts) and unknown authors are left out.
+    """
+    probabilities = np.asarray(probabilities, np.float64)
+    author = np.asarray(author_ids, np.int64)
+    users, n = user_graph.user_id, user_graph.num_users
+    scored = np.isfinite(probabilities).all(1) & (author != UNKNOWN_AUTHOR)
+    index = np.searchsorted(users, author[scored])
+    if (index >= n).any() or not np.array_equal(users[index], author[scored]):
+        raise ValueError("every known author of a scored post must be a node of the user graph")
+    own = np.stack(  # per-class bincounts (np.add.at: 0.10 s against 0.07 s at 1.27M posts)
+        [np.bincount(index, weights=column, minlength=n) for column in probabilities[scored].T],
+        1,
+    ).reshape(n, probabilities.shape[1])
+    posts = np.bincount(index, minlength=n)
+
+    src, dst = user_graph.edge_index.numpy()
+    weight = user_graph.edge_weight.numpy().astype(np.float64)
+    both_ways = sp.csr_array(  # a reply either way ties two users; duplicates sum
+        (
+            np.concatenate([weight, weight]),
+            (np.concatenate([src, dst]), np.concatenate([dst, src])),
+        ),
+        shape=(n, n),
+    )
+    degree = np.asarray(both_ways.sum(1)).ravel()
+    neighbour_mean = sp.diags_array(np.divide(1.0, degree, where=degree > 0, out=np.zeros(n)))
+    neighbour_mean = neighbour_mean @ both_ways
+    prior = np.where(degree > 0, prior_posts, 0.0)[:, None]
+    denominator = posts[:, None] + prior
+    # Scored users start at their own mean, the others at zero: mass flows in from scored
+    # neighbours, and rows are normalised at the end (a chain of unscored users fills slowly).
+    p = np.divide(own, posts[:, None], where=posts[:, None] > 0, out=np.zeros_like(own))
+    for _ in range(steps):
+        p = np.divide(own + prior * (neighbour_mean @ p), denominator,
+                      where=denominator > 0, out=np.zeros_like(own))  # fmt: skip
+    total = p.sum(1, keepdims=True)
+    p = np.where(total > 0, p / np.where(total > 0, total, 1), np.nan)
+    return UserEmotions(users, posts, p)
 
 
 class Cascades(NamedTuple):

@@ -11,6 +11,7 @@ from gnn.analytics import (
     influential_users,
     negative_drivers,
     pagerank_fast,
+    user_emotions,
 )
 from gnn.graphs import post_graph, user_graph
 
@@ -105,3 +106,44 @@ def test_pagerank_fast_matches_networkx():
 
     star = graph_of_replies([(u, 0) for u in range(1, 30)], range(30))  # dangling centre
     assert l1_to_networkx(star) < 1e-6
+
+
+JOY = [0, 0, 0, 1, 0, 0, 0]
+UNIFORM = [1 / 7] * 7
+
+
+def test_a_user_with_one_weak_post_leans_on_a_prolific_partner_who_keeps_his_own_mix():
+    # user 1 posts 50 joyful roots; user 2's one post ("lol", uniform) answers the first
+    post = np.arange(51)
+    parent = np.array([-1] * 50 + [0])
+    author = np.array([1] * 50 + [2])
+    probabilities = np.array([JOY] * 50 + [UNIFORM])
+    found = user_emotions(user_graph(post, parent, author), author, probabilities)
+    assert found.user_id.tolist() == [1, 2]
+    assert found.posts.tolist() == [50, 1]
+    prolific, weak = found.probabilities
+    assert weak[3] == pytest.approx((1 / 7 + 2 * prolific[3]) / 3, abs=1e-6)  # the fixed point
+    assert weak[3] > 0.7
+    assert prolific[3] > 0.98
+    np.testing.assert_allclose(found.probabilities.sum(1), 1)
+
+
+def test_unscored_users_take_their_partners_mix_and_isolated_ones_their_own_or_nothing():
+    # 10 (joy) <- 20 (unscored) ; 30 alone (uniform) ; 40 alone, unscored; one unknown author
+    post = np.array([1, 2, 3, 4, 5])
+    parent = np.array([-1, 1, -1, -1, 1])
+    author = np.array([10, 20, 30, 40, -1])
+    probabilities = np.array([JOY, [np.nan] * 7, UNIFORM, [np.nan] * 7, UNIFORM])
+    found = user_emotions(user_graph(post, parent, author), author, probabilities)
+    by_user = dict(zip(found.user_id.tolist(), found.probabilities, strict=True))
+    np.testing.assert_allclose(by_user[10], JOY)  # the unknown author's reply is left out
+    np.testing.assert_allclose(by_user[20], JOY)
+    np.testing.assert_allclose(by_user[30], UNIFORM)
+    assert np.isnan(by_user[40]).all()
+    assert found.posts.tolist() == [1, 0, 1, 0]
+
+
+def test_user_emotions_refuse_authors_missing_from_the_user_graph():
+    graph = user_graph(np.array([1]), np.array([-1]), np.array([10]))
+    with pytest.raises(ValueError, match="node of the user graph"):
+        user_emotions(graph, np.array([99]), np.array([JOY]))

@@ -277,7 +277,9 @@ def _num(value):
 
 def episode_drivers(*, topic, stage, t0, t1, emotion):
     """Top posts by the alert's emotion, the threads whose replies turned most negative and
-    the users behind them (gnn.analytics.negative_drivers over the episode's reply forest)."""
+    the users behind them (gnn.analytics.negative_drivers over the episode's reply forest),
+    each user with their emotion over the episode's user-reply graph and their influence in it
+    (PageRank relative to the average user: 1.0 is average)."""
     from gnn.analytics import negative_drivers
     from gnn.graphs import post_graph
 
@@ -307,12 +309,9 @@ def episode_drivers(*, topic, stage, t0, t1, emotion):
     top_posts = [_post_row(by_id[p.post_id], p, strength(p)) for p in ranked]
 
     ids = np.array(sorted(by_id))
-    graph = post_graph(
-        ids,
-        [by_id[i].parent_id or -1 for i in ids],
-        [by_id[i].author_id or -1 for i in ids],
-        [by_id[i].created_at.timestamp() for i in ids],
-    )
+    parents = np.array([by_id[i].parent_id or -1 for i in ids])
+    authors = np.array([by_id[i].author_id or -1 for i in ids])
+    graph = post_graph(ids, parents, authors, [by_id[i].created_at.timestamp() for i in ids])
     negative = [
         sum(getattr(predictions[i], f"p_{e}") for e in NEGATIVE_EMOTIONS)
         if i in predictions
@@ -349,8 +348,31 @@ def episode_drivers(*, topic, stage, t0, t1, emotion):
                 users[d.author_id]["drives_threads"] += 1
     ranked_users = sorted(
         users.values(), key=lambda u: (-u["drives_threads"], -u["negative_posts"], u["author_id"])
+    )[:TOP_POSTS]
+    _users_describe(ranked_users, ids, parents, authors, predictions)
+    return {"top_posts": top_posts, "threads": threads, "users": ranked_users}
+
+
+def _users_describe(rows, ids, parents, authors, predictions):
+    """Add each listed user's emotion over the episode's user-reply graph and influence."""
+    from gnn.analytics import pagerank_fast, user_emotions
+    from gnn.graphs import user_graph
+
+    unscored = [np.nan] * len(EMOTIONS)
+    probabilities = np.array(
+        [predictions[i].probabilities if i in predictions else unscored for i in ids.tolist()]
     )
-    return {"top_posts": top_posts, "threads": threads, "users": ranked_users[:TOP_POSTS]}
+    users = user_graph(ids, parents, authors)
+    found = user_emotions(users, authors, probabilities)
+    influence = pagerank_fast(users) * users.num_users
+    index = {u: i for i, u in enumerate(found.user_id.tolist())}
+    negative = [EMOTIONS.index(e) for e in NEGATIVE_EMOTIONS]
+    for row in rows:
+        i = index[row["author_id"]]
+        mix = found.probabilities[i]
+        row["emotion"] = EMOTIONS[int(np.argmax(mix))]
+        row["negative_share"] = round(float(mix[negative].sum()), 3)
+        row["influence"] = round(float(influence[i]), 2)
 
 
 def _post_row(post, prediction, strength):
