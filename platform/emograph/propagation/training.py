@@ -156,10 +156,8 @@ def _row(y, probabilities):
     }
 
 
-def graph_evaluate(inputs: GraphInputs, graph_model: GraphModel):
-    """The table rows on labelled nodes, all from the shipped artefacts; nothing is trained."""
-    labelled = inputs.y != UNLABELLED
-    y = inputs.y[labelled]
+def graph_rows(inputs: GraphInputs, graph_model: GraphModel):
+    """Probabilities [n, 7] of every node per table row, all from the shipped artefacts."""
     edges = model_edges(inputs.data.edge_index, inputs.data.edge_type, graph_model.edge_types)
     rows = {
         "content_only": inputs.content,
@@ -171,6 +169,14 @@ def graph_evaluate(inputs: GraphInputs, graph_model: GraphModel):
         control.load_state_dict(graph_model.meta["control_state"])
         no_edges = graph_model.__class__(model=control.eval(), edge_types=())
         rows["gcn_no_edges_control"] = propagate(no_edges, inputs.data, inputs.content)
+    return rows
+
+
+def graph_evaluate(inputs: GraphInputs, graph_model: GraphModel, rows=None):
+    """The table rows on labelled nodes, all from the shipped artefacts; nothing is trained."""
+    labelled = inputs.y != UNLABELLED
+    y = inputs.y[labelled]
+    rows = rows or graph_rows(inputs, graph_model)
     return {
         "data": inputs.source,
         "posts": int(labelled.sum()),
