@@ -9,7 +9,9 @@ random (seed 2026) from the 269 such replies, each labelled by one developer wit
 classes while reading the reply, its parent and its thread's root, before any model output
 was looked at (GoEmotions-Ekman grouping: annoyance and disapproval are anger, curiosity and
 confusion surprise, amusement, gratitude and approval joy). One annotator, 80 posts: read the
-differences as counts, not as significant figures.
+differences as counts, not as significant figures. A second file, 60 replies of traindev
+(seed 7, same rules), is for development: `--data ../shared/data/rumoureval2017/traindev
+--labels bench/labels/rumoureval2017_traindev_short_replies.tsv`.
 
 Every tweet is scored by the shipped English content pipeline; the shipped graph artefacts
 (label propagation and the residual GCN) then run over the whole reply forest, and each row is
