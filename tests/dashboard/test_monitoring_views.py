@@ -53,7 +53,18 @@ def crisis():
                 }
             ],
             "threads": [],
-            "users": [],
+            "users": [
+                {
+                    "author_id": 1,
+                    "handle": "loud",
+                    "negative_posts": 3,
+                    "drives_threads": 1,
+                    "emotion": "anger",
+                    "negative_share": 0.762,
+                    "influence": 2.5,
+                },
+                {"author_id": 2, "handle": "older", "negative_posts": 1, "drives_threads": 0},
+            ],  # fmt: skip  (the second as stored before users carried an emotion)
         },
     )
     return topic, alert
@@ -81,6 +92,8 @@ def test_the_monitoring_pages_render_escaped_with_a_chart(client, crisis):
     assert "&lt;script&gt;" in alert_page
     assert "<script>alert" not in alert_page
     assert "Acknowledge" not in alert_page  # a viewer cannot change alerts
+    assert "<td>anger (0.76)</td><td>2.5</td>" in alert_page
+    assert "<td>older</td><td>1</td><td>0</td><td>\u2013</td><td>\u2013</td>" in alert_page
     listing = client.get(reverse("dashboard:alerts"), {"state": "open"}).content.decode()
     assert f'href="/alerts/{alert.pk}/"' in listing
     topics = client.get(reverse("dashboard:topics"), {"q": "metro"}).content.decode()
