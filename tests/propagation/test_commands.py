@@ -1,4 +1,5 @@
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -107,6 +108,17 @@ def test_propagate_emotions_runs_a_window(capsys, django_capture_on_commit_callb
         call_command("propagate_emotions", "--since", "2026-01-01T00:00Z",
                      "--until", "2026-02-01T00:00Z")  # fmt: skip
     run = PropagationRun.objects.get()
-    assert capsys.readouterr().out.startswith(f"run {run.pk}: ")
+    assert capsys.readouterr().out == f"run {run.pk}: queued\n"  # runs when the test commits
     assert run.status == PropagationRun.Status.DONE
     assert run.window_start.isoformat() == "2026-01-01T00:00:00+00:00"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_propagate_emotions_prints_what_an_eager_run_wrote():
+    out = io.StringIO()
+    call_command("propagate_emotions", "--since", "2026-01-01T00:00Z",
+                 "--until", "2026-02-01T00:00Z", stdout=out)  # fmt: skip
+    run = PropagationRun.objects.get()
+    assert out.getvalue() == (
+        f"run {run.pk}: done, 0 graph predictions written, 0 already stored as they are\n"
+    )

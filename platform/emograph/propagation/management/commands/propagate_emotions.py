@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from emograph.propagation.management.options import zoned_datetime
+from emograph.propagation.models import PropagationRun
 from emograph.propagation.services import propagation_run_create
 from emograph.social.models import Topic
 
@@ -30,4 +31,10 @@ class Command(BaseCommand):
         except ValueError as problem:
             raise CommandError(str(problem)) from problem
         run.refresh_from_db()
-        self.stdout.write(f"run {run.pk}: {run.status}, {run.written} graph predictions written")
+        if run.status != PropagationRun.Status.DONE:  # queued for a worker (or failed)
+            self.stdout.write(f"run {run.pk}: {run.status}")
+            return
+        self.stdout.write(
+            f"run {run.pk}: done, {run.written} graph predictions written, "
+            f"{run.report.get('unchanged', 0)} already stored as they are"
+        )
