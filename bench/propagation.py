@@ -1,6 +1,6 @@
 """Graph propagation at Weibo CED scale: GCN inference alone, and the whole task on PostgreSQL.
 
-    .venv/bin/python bench/propagation.py [--posts 1270000] [--skip-db]
+    .venv/bin/python bench/propagation.py [--posts 1270000] [--skip-db] [--device cpu|cuda]
 
 Same synthetic Weibo-shaped reply forest as bench/graph_analytics.py (the CED file itself is
 not on this machine; 3,387 threads, heavy-tailed sizes). Each case runs in its own process so
@@ -12,7 +12,10 @@ its peak RSS is its own:
 - task: a fresh PostgreSQL database holding the posts and their content predictions, then
   `window_propagate` (read, build, infer, write back every `graph` prediction), twice (the
   second run finds every row stored as it is and writes none).
-Inference times are the median of 3 runs after one warm-up. Prints a table, then one JSON line.
+Inference runs on the GPU when there is one (`--device cpu` forces the CPU, for the task too):
+the reference with its inputs already there, the shipped model from host arrays to host
+arrays, transfers included. Inference times are the median of 3 runs after one warm-up.
+Prints a table, then one JSON line.
 """
 
 import argparse
@@ -59,7 +62,8 @@ def median_time(fn, runs=3):
     return float(np.median(times))
 
 
-def case_reference(posts):
+def case_reference(posts, device):
+    """Features and graph already on `device`, as the issue's yardstick times it."""
     import torch
     from torch_geometric.nn import GCNConv
 
@@ -67,18 +71,22 @@ def case_reference(posts):
 
     ids, parents, authors, times = forest(posts)
     data = post_graph(ids, parents, authors, times).data
-    edges = data.edge_index[:, data.edge_type <= 1]
-    x = torch.randn(posts, 391)
-    conv1, conv2 = GCNConv(391, 64), GCNConv(64, 7)
+    edges = data.edge_index[:, data.edge_type <= 1].to(device)
+    x = torch.randn(posts, 391, device=device)
+    conv1, conv2 = GCNConv(391, 64).to(device), GCNConv(64, 7).to(device)
 
     @torch.inference_mode()
     def run():
-        return conv2(torch.relu(conv1(x, edges)), edges)
+        out = conv2(torch.relu(conv1(x, edges)), edges)
+        if out.is_cuda:
+            torch.cuda.synchronize()
+        return out
 
     return {"seconds": median_time(run), "peak_mb": peak_mb()}
 
 
-def case_shipped(posts, batch_nodes):
+def case_shipped(posts, batch_nodes, device):
+    """From host arrays to host arrays: transfers to and from `device` are timed."""
     from gnn.artefact import GraphModel
     from gnn.graphs import post_graph
     from gnn.propagation import propagate
@@ -87,7 +95,9 @@ def case_shipped(posts, batch_nodes):
     data = post_graph(ids, parents, authors, times).data
     content = content_probabilities(posts)
     model = GraphModel.load(ARTEFACT)
-    seconds = median_time(lambda: propagate(model, data, content, batch_nodes=batch_nodes))
+    seconds = median_time(
+        lambda: propagate(model, data, content, batch_nodes=batch_nodes, device=device)
+    )
     return {"seconds": seconds, "peak_mb": peak_mb()}
 
 
@@ -158,21 +168,22 @@ def database_fill(posts):
           f"{time.perf_counter() - start:.0f} s", file=sys.stderr)  # fmt: skip
 
 
-def child(case, posts, batch_nodes):
+def child(case, posts, batch_nodes, device):
     import torch
 
     torch.set_num_threads(os.cpu_count())
-    result = {"reference": lambda: case_reference(posts),
-              "shipped": lambda: case_shipped(posts, batch_nodes),
+    result = {"reference": lambda: case_reference(posts, device),
+              "shipped": lambda: case_shipped(posts, batch_nodes, device),
               "task": lambda: case_task(posts)}[case]()  # fmt: skip
     print(json.dumps(result))
 
 
-def run_child(case, posts, batch_nodes=10**9):
+def run_child(case, posts, device, batch_nodes=10**9):
     out = subprocess.run(
         [sys.executable, __file__, "--child", case, "--posts", str(posts),
-         "--batch-nodes", str(batch_nodes)],
+         "--batch-nodes", str(batch_nodes), "--device", device],
         capture_output=True, text=True, check=False,
+        env={**os.environ, **({"CUDA_VISIBLE_DEVICES": ""} if device == "cpu" else {})},
     )  # fmt: skip
     if out.returncode:
         raise SystemExit(f"case {case} failed:\n{out.stderr[-3000:]}")
@@ -185,17 +196,22 @@ def main():
     parser.add_argument("--posts", type=int, default=1_270_000)
     parser.add_argument("--batch-nodes", type=int, default=200_000)
     parser.add_argument("--skip-db", action="store_true")
+    parser.add_argument("--device", help="cpu or cuda (default: cuda when there is a GPU)")
     parser.add_argument("--child")
     args = parser.parse_args()
+    if not args.device:
+        from gnn.propagation import default_device
+
+        args.device = default_device().type
     if args.child:
-        return child(args.child, args.posts, args.batch_nodes)
+        return child(args.child, args.posts, args.batch_nodes, args.device)
 
-    reference = run_child("reference", args.posts)
-    shipped = run_child("shipped", args.posts)
-    batched = run_child("shipped", args.posts, args.batch_nodes)
-    task = None if args.skip_db else run_child("task", args.posts)
+    reference = run_child("reference", args.posts, args.device)
+    shipped = run_child("shipped", args.posts, args.device)
+    batched = run_child("shipped", args.posts, args.device, args.batch_nodes)
+    task = None if args.skip_db else run_child("task", args.posts, args.device)
 
-    print(f"{args.posts:,} posts, {os.cpu_count()} CPU threads")
+    print(f"{args.posts:,} posts, {os.cpu_count()} CPU threads, inference on {args.device}")
     print(f"{'case':<52}{'seconds':>9}{'peak MB':>9}")
     rows = [("reference: 2 x GCNConv 391->64->7, fp32", reference),
             ("shipped residual GCN, full batch", shipped),
@@ -204,6 +220,7 @@ def main():
         print(f"{name:<52}{r['seconds']:>9.2f}{r['peak_mb']:>9.0f}")
     result = {
         "posts": args.posts,
+        "device": args.device,
         "reference_seconds": round(reference["seconds"], 3),
         "reference_peak_mb": round(reference["peak_mb"]),
         "inference_seconds": round(shipped["seconds"], 3),

@@ -37,6 +37,16 @@ def test_batches_of_whole_threads_give_exactly_the_full_batch_answer():
     np.testing.assert_allclose(full.sum(1), 1.0, atol=1e-5)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (a gpu worker's)")
+def test_the_gpu_gives_the_cpu_answer_full_batch_and_in_batches():
+    data, content = random_forest()
+    model = trained_looking_model()
+    for batch_nodes in (10**9, 100):
+        on_gpu = propagate(model, data, content, batch_nodes=batch_nodes, device="cuda")
+        on_cpu = propagate(model, data, content, batch_nodes=batch_nodes, device="cpu")
+        np.testing.assert_allclose(on_gpu, on_cpu, atol=1e-5)
+
+
 def test_thread_batches_never_split_a_thread():
     data, _ = random_forest(seed=1)
     thread = data.thread.numpy()
