@@ -44,7 +44,7 @@ def django_setup():
     django.setup()
 
 
-def reply_forest(folder):
+def rumoureval_forest(folder):
     """Ids, parent node indexes, times and texts of a RumourEval split, as imported."""
     from ingest.formats.public import read_rumoureval
 
@@ -69,7 +69,7 @@ def main():
     from emograph.propagation.training import UNLABELLED, GraphInputs, graph_evaluate, graph_rows
     from gnn.graphs import post_graph
 
-    ids, parents, times, texts = reply_forest(args.data)
+    ids, parents, times, texts = rumoureval_forest(args.data)
     with args.labels.open(encoding="utf-8") as handle:
         hand = csv.DictReader(handle, delimiter="\t")
         gold = {row["id"]: EMOTION_INDEX[row["emotion"]] for row in hand}
