@@ -53,6 +53,8 @@ def test_worker_propagates_over_imported_reply_trees(tmp_path, settings):
     assert graph.count() == total  # one graph row per post, none duplicated by the rerun
     assert graph.values("model_version").distinct().count() == 1
     assert sorted(graph.values_list("post_id", "p_anger")) == rows_first
+    again.refresh_from_db()
+    assert (again.written, again.report["unchanged"]) == (0, total)  # the rerun wrote nothing
     assert run.report["label_changed"] >= 0
     assert run.report["seconds"]["infer"] >= 0
     assert "emograph.propagation.tasks.propagate_emotions" in log
