@@ -1,10 +1,12 @@
 """Graph propagation at Weibo CED scale: GCN inference alone, and the whole task on PostgreSQL.
 
     .venv/bin/python bench/propagation.py [--posts 1270000] [--skip-db] [--device cpu|cuda]
+                                          [--ced ../shared/data/weibo_ced/threads.jsonl.gz]
 
-Same synthetic Weibo-shaped reply forest as bench/graph_analytics.py (the CED file itself is
-not on this machine; 3,387 threads, heavy-tailed sizes). Each case runs in its own process so
-its peak RSS is its own:
+Same synthetic Weibo-shaped reply forest as bench/graph_analytics.py (3,387 threads,
+heavy-tailed sizes), or with `--ced PATH` the real Weibo CED one (`threads.jsonl.gz`, read by
+the importer's reader; not yet run on the real file, which has not been on this machine).
+Each case runs in its own process so its peak RSS is its own:
 - reference: two plain GCNConv layers 391 -> 64 -> 7 over fp32 features (384-d embedding +
   7 probabilities), the issue's yardstick;
 - shipped: the residual GCN of the shipped artefact over the content probabilities
@@ -35,6 +37,7 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 BENCH_DB = "emograph_bench_graph"
 NULL = "\\N"  # COPY text format
 ARTEFACT = REPO / "platform/emograph/propagation/artefacts/graph-gcn.pt"
+CED_ENV = "EMOGRAPH_BENCH_CED"  # how --ced reaches the case processes
 
 
 def peak_mb():
@@ -42,8 +45,11 @@ def peak_mb():
 
 
 def forest(posts):
-    from graph_analytics import reply_forest
+    """The synthetic forest of `posts` posts, or the real Weibo CED one under --ced."""
+    from graph_analytics import ced_forest, reply_forest
 
+    if os.environ.get(CED_ENV):
+        return ced_forest(os.environ[CED_ENV])
     return reply_forest(posts, users=max(posts // 6, 1), threads=3_387)
 
 
@@ -72,7 +78,7 @@ def case_reference(posts, device):
     ids, parents, authors, times = forest(posts)
     data = post_graph(ids, parents, authors, times).data
     edges = data.edge_index[:, data.edge_type <= 1].to(device)
-    x = torch.randn(posts, 391, device=device)
+    x = torch.randn(len(ids), 391, device=device)
     conv1, conv2 = GCNConv(391, 64).to(device), GCNConv(64, 7).to(device)
 
     @torch.inference_mode()
@@ -93,22 +99,22 @@ def case_shipped(posts, batch_nodes, device):
 
     ids, parents, authors, times = forest(posts)
     data = post_graph(ids, parents, authors, times).data
-    content = content_probabilities(posts)
+    content = content_probabilities(len(ids))
     model = GraphModel.load(ARTEFACT)
     seconds = median_time(
         lambda: propagate(model, data, content, batch_nodes=batch_nodes, device=device)
     )
-    return {"seconds": seconds, "peak_mb": peak_mb()}
+    return {"seconds": seconds, "peak_mb": peak_mb(), "posts": len(ids)}
 
 
 def case_task(posts):
-    database_fill(posts)
+    span = database_fill(posts)
     import datetime as dt
 
     from emograph.propagation.services import window_propagate
 
-    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    t1 = t0 + dt.timedelta(days=31)
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # posts are dated t0 + their time offset
+    t1 = t0 + dt.timedelta(seconds=span + 1)
     runs = []
     for _ in range(2):
         start = time.perf_counter()
@@ -130,7 +136,7 @@ def database_fill(posts):
     from django.db import connection
 
     ids, parents, authors, times = forest(posts)
-    content = content_probabilities(posts)
+    content = content_probabilities(len(ids))
     start = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("INSERT INTO social_source (id, slug, name, kind, created_at) "
@@ -164,8 +170,9 @@ def database_fill(posts):
                + f"\t{labels[b]}\t{row[b]:.6f}\t{{}}\t2026-01-01 00:00:00+00\n"
                for i, row, b in zip(ids, content, best, strict=True)))  # fmt: skip
         cursor.execute("ANALYZE")
-    print(f"  loaded {posts:,} posts and content predictions in "
+    print(f"  loaded {len(ids):,} posts and content predictions in "
           f"{time.perf_counter() - start:.0f} s", file=sys.stderr)  # fmt: skip
+    return float(times.max())
 
 
 def child(case, posts, batch_nodes, device):
@@ -197,6 +204,7 @@ def main():
     parser.add_argument("--batch-nodes", type=int, default=200_000)
     parser.add_argument("--skip-db", action="store_true")
     parser.add_argument("--device", help="cpu or cuda (default: cuda when there is a GPU)")
+    parser.add_argument("--ced", type=Path, help="the Weibo CED threads.jsonl.gz to use instead")
     parser.add_argument("--child")
     args = parser.parse_args()
     if not args.device:
@@ -205,13 +213,18 @@ def main():
         args.device = default_device().type
     if args.child:
         return child(args.child, args.posts, args.batch_nodes, args.device)
+    if args.ced:
+        os.environ[CED_ENV] = str(args.ced.resolve())
 
     reference = run_child("reference", args.posts, args.device)
     shipped = run_child("shipped", args.posts, args.device)
     batched = run_child("shipped", args.posts, args.device, args.batch_nodes)
     task = None if args.skip_db else run_child("task", args.posts, args.device)
 
-    print(f"{args.posts:,} posts, {os.cpu_count()} CPU threads, inference on {args.device}")
+    args.posts = shipped["posts"]
+    source = f"Weibo CED {args.ced}" if args.ced else "synthetic forest"
+    print(f"{source}: {args.posts:,} posts, {os.cpu_count()} CPU threads, "
+          f"inference on {args.device}")  # fmt: skip
     print(f"{'case':<52}{'seconds':>9}{'peak MB':>9}")
     rows = [("reference: 2 x GCNConv 391->64->7, fp32", reference),
             ("shipped residual GCN, full batch", shipped),
@@ -219,6 +232,7 @@ def main():
     for name, r in rows:
         print(f"{name:<52}{r['seconds']:>9.2f}{r['peak_mb']:>9.0f}")
     result = {
+        "forest": "ced" if args.ced else "synthetic",
         "posts": args.posts,
         "device": args.device,
         "reference_seconds": round(reference["seconds"], 3),
