@@ -141,7 +141,7 @@ def database_fill(posts):
     with connection.cursor() as cursor:
         cursor.execute("INSERT INTO social_source (id, slug, name, kind, created_at) "
                        "VALUES (1, 'bench', 'Bench', 'weibo', now())")  # fmt: skip
-        users = np.unique(authors)
+        users = np.unique(authors[authors >= 0])  # -1: no author (a CED post without uid)
         copy_lines(
             cursor,
             "social_author (id, source_id, external_id, handle, is_pseudonymised, created_at)",
@@ -156,7 +156,8 @@ def database_fill(posts):
             "parent_external_id, text, language, created_at, ingested_at, updated_at, "
             "content_hash)",
             (
-                f"{i + 1}\t1\tp{i}\t{a + 1}\t{NULL if p < 0 else p + 1}\t\ttext\tzh\t{s}+00\t"
+                f"{i + 1}\t1\tp{i}\t{NULL if a < 0 else a + 1}\t{NULL if p < 0 else p + 1}"
+                f"\t\ttext\tzh\t{s}+00\t"
                 f"{s}+00\t{s}+00\t\n"
                 for i, p, a, s in zip(ids, parents, authors, stamp, strict=True)
             ),
