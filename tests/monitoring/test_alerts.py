@@ -102,8 +102,10 @@ def test_a_two_hour_spike_opens_one_alert_that_explains_itself_and_notifies_once
     assert len(x["threads"][0]["drivers"]) == 5
     assert x["users"][0]["negative_posts"] == 3
     assert x["users"][0]["emotion"] == "anger"  # over the episode's user-reply graph
-    assert 0.5 < x["users"][0]["negative_share"] < 0.95  # own posts 0.95, shrunk to the root
-    assert x["users"][0]["influence"] > 0
+    # His own root (negative 0.20) and his 3 angry replies to it (0.95 each); self-replies tie
+    # him to no one else, so his mix is his own mean and his influence the average, 1.0.
+    assert x["users"][0]["negative_share"] == pytest.approx((0.20 + 3 * 0.95) / 4, abs=1e-3)
+    assert x["users"][0]["influence"] == pytest.approx(1.0)
     assert x["link"].startswith("/topics/bridge/?stage=content&focus=")
     assert len(received) == 1  # one delivery, signed, with the explanation's numbers
     delivery = received[0]
