@@ -147,3 +147,10 @@ def test_user_emotions_refuse_authors_missing_from_the_user_graph():
     graph = user_graph(np.array([1]), np.array([-1]), np.array([10]))
     with pytest.raises(ValueError, match="node of the user graph"):
         user_emotions(graph, np.array([99]), np.array([JOY]))
+
+
+def test_user_emotions_of_a_graph_with_no_scored_post_are_all_unknown():
+    graph = user_graph(np.array([1, 2]), np.array([-1, 1]), np.array([10, 20]))
+    found = user_emotions(graph, np.array([10, 20]), np.full((2, 7), np.nan))
+    assert found.posts.tolist() == [0, 0]
+    assert np.isnan(found.probabilities).all()
